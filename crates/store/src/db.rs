@@ -1,0 +1,221 @@
+//! Connections, dialects and embedded migrations.
+//!
+//! One store serves both databases through sqlx's `Any` driver: SQL is
+//! written once with `$n` placeholders (which SQLite also accepts) and the
+//! few dialect differences (full-text search, row locks, identity columns)
+//! branch on [`Dialect`]. SQLite gets a single writer connection, so writes
+//! queue in the pool instead of failing with SQLITE_BUSY, and a small pool of
+//! readers that WAL lets run beside the writer. PostgreSQL uses one pool.
+
+use std::{str::FromStr, time::Duration};
+
+use sqlx::{
+    Any, AnyConnection, Connection, Executor, Row, Transaction,
+    any::{AnyConnectOptions, AnyPoolOptions},
+    pool::PoolConnection,
+};
+
+use crate::error::{Result, StoreError};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    Sqlite,
+    Postgres,
+}
+
+pub type Tx = Transaction<'static, Any>;
+
+#[derive(Clone)]
+pub struct Store {
+    pub(crate) read: sqlx::AnyPool,
+    pub(crate) write: sqlx::AnyPool,
+    pub dialect: Dialect,
+}
+
+/// SQLite settings applied to every connection: WAL so readers never block
+/// the writer, a busy timeout so a second process waits instead of failing,
+/// NORMAL sync (durable against process crashes; a power loss may lose the
+/// last commits, as with every WAL database at this setting), foreign keys.
+const SQLITE_PRAGMAS: &[&str] = &[
+    "PRAGMA journal_mode = WAL",
+    "PRAGMA busy_timeout = 10000",
+    "PRAGMA synchronous = NORMAL",
+    "PRAGMA foreign_keys = ON",
+    "PRAGMA cache_size = -65536",
+    "PRAGMA mmap_size = 268435456",
+    "PRAGMA temp_store = MEMORY",
+];
+
+/// Turns what a user may type (`steward.db`, `sqlite:x.db`, `postgres://..`)
+/// into a driver URL. Bare paths are SQLite files, created if missing.
+pub fn normalize_url(url: &str) -> (Dialect, String) {
+    let url = url.trim();
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        return (Dialect::Postgres, url.to_string());
+    }
+    let path = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+        .unwrap_or(url);
+    let sep = if path.contains('?') { '&' } else { '?' };
+    let with_mode = if path.contains("mode=") { path.to_string() } else { format!("{path}{sep}mode=rwc") };
+    (Dialect::Sqlite, format!("sqlite://{with_mode}"))
+}
+
+impl Store {
+    pub async fn connect(url: &str) -> Result<Store> {
+        sqlx::any::install_default_drivers();
+        let (dialect, url) = normalize_url(url);
+        let options = AnyConnectOptions::from_str(&url)?;
+        match dialect {
+            Dialect::Sqlite => {
+                let pool = |max: u32| {
+                    AnyPoolOptions::new()
+                        .max_connections(max)
+                        .min_connections(1)
+                        .acquire_timeout(Duration::from_secs(60))
+                        .after_connect(|conn, _| {
+                            Box::pin(async move {
+                                for pragma in SQLITE_PRAGMAS {
+                                    conn.execute(*pragma).await?;
+                                }
+                                Ok(())
+                            })
+                        })
+                };
+                // Create the file and switch it to WAL before readers open it.
+                let write = pool(1).connect_with(options.clone()).await?;
+                let read = pool(4).connect_with(options).await?;
+                Ok(Store { read, write, dialect })
+            }
+            Dialect::Postgres => {
+                let pool = AnyPoolOptions::new()
+                    .max_connections(24)
+                    .acquire_timeout(Duration::from_secs(30))
+                    .connect_with(options)
+                    .await?;
+                Ok(Store { read: pool.clone(), write: pool, dialect })
+            }
+        }
+    }
+
+    pub async fn begin(&self) -> Result<Tx> {
+        Ok(self.write.begin().await?)
+    }
+
+    pub(crate) async fn reader(&self) -> Result<PoolConnection<Any>> {
+        Ok(self.read.acquire().await?)
+    }
+
+    /// Appends ` FOR UPDATE` where the database has row locks; SQLite's
+    /// single writer already serializes.
+    pub(crate) fn for_update(&self) -> &'static str {
+        match self.dialect {
+            Dialect::Postgres => " FOR UPDATE",
+            Dialect::Sqlite => "",
+        }
+    }
+
+    pub async fn close(&self) {
+        self.read.close().await;
+        self.write.close().await;
+    }
+
+    /// Applies the embedded migrations that are not yet applied. Safe to run
+    /// from several processes at once: PostgreSQL takes an advisory lock,
+    /// SQLite an immediate write transaction.
+    pub async fn migrate(&self) -> Result<()> {
+        let mut conn = self.write.acquire().await?;
+        if self.dialect == Dialect::Postgres {
+            conn.execute("SELECT pg_advisory_lock(7_419_001)").await?;
+        }
+        let outcome = run_migrations(&mut conn, self.dialect).await;
+        if self.dialect == Dialect::Postgres {
+            conn.execute("SELECT pg_advisory_unlock(7_419_001)").await?;
+        }
+        outcome
+    }
+}
+
+struct Migration {
+    version: i64,
+    name: &'static str,
+    /// Scripts in order; `__PK__` is replaced per dialect.
+    common_before: &'static [&'static str],
+    sqlite: &'static [&'static str],
+    postgres: &'static [&'static str],
+    common_after: &'static [&'static str],
+    postgres_after: &'static [&'static str],
+}
+
+const MIGRATIONS: &[Migration] = &[Migration {
+    version: 1,
+    name: "core",
+    common_before: &[include_str!("../migrations/0001_core.sql")],
+    sqlite: &[include_str!("../migrations/0001_sqlite.sql")],
+    postgres: &[include_str!("../migrations/0001_postgres.sql")],
+    common_after: &[include_str!("../migrations/common_seed.sql")],
+    postgres_after: &[include_str!("../migrations/0001_postgres_after_seed.sql")],
+}];
+
+async fn run_migrations(conn: &mut AnyConnection, dialect: Dialect) -> Result<()> {
+    conn.execute(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (
+            version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)",
+    )
+    .await?;
+    let applied: Vec<i64> = sqlx::query("SELECT version FROM schema_migrations")
+        .fetch_all(&mut *conn)
+        .await?
+        .iter()
+        .map(|r| r.try_get::<i64, _>(0))
+        .collect::<Result<_, _>>()?;
+    let pk = match dialect {
+        Dialect::Sqlite => "INTEGER PRIMARY KEY",
+        Dialect::Postgres => "BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY",
+    };
+    for m in MIGRATIONS.iter().filter(|m| !applied.contains(&m.version)) {
+        let specific = if dialect == Dialect::Sqlite { m.sqlite } else { m.postgres };
+        let after: &[&str] = if dialect == Dialect::Postgres { m.postgres_after } else { &[] };
+        let mut tx = conn.begin().await?;
+        for script in m.common_before.iter().chain(specific).chain(m.common_after).chain(after) {
+            sqlx::raw_sql(&script.replace("__PK__", pk)).execute(&mut *tx).await?;
+        }
+        sqlx::query("INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)")
+            .bind(m.version)
+            .bind(m.name)
+            .bind(jiff::Timestamp::now().as_second())
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        tracing::info!(migration.version = m.version, migration.name = m.name, "applied migration");
+    }
+    Ok(())
+}
+
+/// Reads an optional text column, treating a missing value as `None`.
+pub(crate) fn opt_str(row: &sqlx::any::AnyRow, col: &str) -> Result<Option<String>> {
+    Ok(row.try_get::<Option<String>, _>(col)?)
+}
+
+/// Reads a 0/1 column as a bool.
+pub(crate) fn flag(row: &sqlx::any::AnyRow, col: &str) -> Result<bool> {
+    Ok(row.try_get::<i64, _>(col)? != 0)
+}
+
+pub(crate) fn corrupt(what: &str, e: impl std::fmt::Display) -> StoreError {
+    StoreError::Corrupt(format!("{what}: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_are_normalized() {
+        assert_eq!(normalize_url("steward.db"), (Dialect::Sqlite, "sqlite://steward.db?mode=rwc".into()));
+        assert_eq!(normalize_url("sqlite:/tmp/x.db").1, "sqlite:///tmp/x.db?mode=rwc");
+        assert_eq!(normalize_url("sqlite://a.db?mode=ro").1, "sqlite://a.db?mode=ro");
+        assert_eq!(normalize_url("postgres://h/db").0, Dialect::Postgres);
+    }
+}

@@ -1,0 +1,32 @@
+//! Steward's persistence layer: one [`Store`] over SQLite (default, embedded)
+//! and PostgreSQL, chosen from the database URL.
+//!
+//! Every write that belongs together runs in one transaction, including its
+//! full-text index entries, audit events, counters and outbox rows, so a
+//! crash at any point leaves either all of it or none.
+
+pub mod access;
+pub mod auth;
+pub mod db;
+pub mod error;
+pub mod groups;
+pub mod jobs;
+pub mod orgs;
+pub mod outbox;
+pub mod page;
+pub mod search;
+mod sql;
+pub mod tickets;
+pub mod users;
+
+pub use access::{Actor, Scope};
+pub use db::{Dialect, Store, Tx};
+pub use error::{Result, StoreError};
+pub use groups::{Group, GroupInput, TicketField};
+pub use jobs::JobStatus;
+pub use orgs::{Account, OrgFilter, OrgInput, Organization};
+pub use outbox::OutboxMessage;
+pub use page::{Page, PageRequest, Sort};
+pub use search::Hit;
+pub use tickets::{Audit, Comment, NewComment, RequesterRef, Ticket, TicketFilter, TicketInput};
+pub use users::{User, UserFilter, UserInput};

@@ -1,0 +1,95 @@
+//! The outbox: effects outside the database, recorded with their cause.
+//!
+//! A write that must reach the outside world (an e-mail, a Slack message, a
+//! webhook) calls [`Store::enqueue`] inside its own transaction, so the
+//! effect exists exactly when the cause was committed. Workers claim due
+//! rows with a lease (`locked_until`), deliver them, and mark them done or
+//! reschedule them with backoff; a crashed worker's lease simply expires.
+//! The idempotency key is unique: enqueuing the same effect twice is a
+//! no-op, and receivers get the key to de-duplicate redeliveries.
+
+use sqlx::Row;
+
+use crate::{Store, db::Tx, error::Result};
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct OutboxMessage {
+    pub id: i64,
+    pub kind: String,
+    pub idempotency_key: String,
+    pub payload: serde_json::Value,
+    pub attempts: i64,
+}
+
+impl Store {
+    /// Records an effect in the caller's transaction. Returns false when the
+    /// same idempotency key was already enqueued.
+    pub async fn enqueue(&self, tx: &mut Tx, kind: &str, key: &str, payload: &serde_json::Value, now: i64) -> Result<bool> {
+        let done = sqlx::query(
+            "INSERT INTO outbox (kind, idempotency_key, payload, available_at, created_at)
+             VALUES ($1, $2, $3, $4, $4) ON CONFLICT (idempotency_key) DO NOTHING",
+        )
+        .bind(kind)
+        .bind(key)
+        .bind(serde_json::to_string(payload)?)
+        .bind(now)
+        .execute(&mut **tx)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Claims up to `limit` due messages for `worker` for `lease_secs`.
+    /// Work is found through the `(delivered_at, available_at)` index, so
+    /// the cost follows what is due, not what was ever sent.
+    pub async fn claim_outbox(&self, worker: &str, limit: i64, lease_secs: i64, now: i64) -> Result<Vec<OutboxMessage>> {
+        let mut tx = self.begin().await?;
+        let skip_locked = if self.dialect == crate::Dialect::Postgres { " FOR UPDATE SKIP LOCKED" } else { "" };
+        let sql = format!(
+            "SELECT id, kind, idempotency_key, payload, attempts FROM outbox
+             WHERE delivered_at IS NULL AND available_at <= $1 AND (locked_until IS NULL OR locked_until <= $1)
+             ORDER BY available_at, id LIMIT $2{skip_locked}"
+        );
+        let rows = sqlx::query(&sql).bind(now).bind(limit).fetch_all(&mut *tx).await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for r in rows {
+            let m = OutboxMessage {
+                id: r.try_get("id")?,
+                kind: r.try_get("kind")?,
+                idempotency_key: r.try_get("idempotency_key")?,
+                payload: serde_json::from_str(&r.try_get::<String, _>("payload")?)?,
+                attempts: r.try_get("attempts")?,
+            };
+            sqlx::query("UPDATE outbox SET locked_until = $1, locked_by = $2, attempts = attempts + 1 WHERE id = $3")
+                .bind(now + lease_secs)
+                .bind(worker)
+                .bind(m.id)
+                .execute(&mut *tx)
+                .await?;
+            out.push(m);
+        }
+        tx.commit().await?;
+        Ok(out)
+    }
+
+    pub async fn complete_outbox(&self, id: i64, now: i64) -> Result<()> {
+        sqlx::query("UPDATE outbox SET delivered_at = $1, locked_until = NULL, last_error = NULL WHERE id = $2")
+            .bind(now)
+            .bind(id)
+            .execute(&self.write)
+            .await?;
+        Ok(())
+    }
+
+    /// Reschedules a failed delivery with exponential backoff (30 s doubling,
+    /// capped at 6 h).
+    pub async fn fail_outbox(&self, id: i64, attempts: i64, error: &str, now: i64) -> Result<()> {
+        let delay = 30i64.saturating_mul(1 << attempts.clamp(0, 10)).min(6 * 3600);
+        sqlx::query("UPDATE outbox SET available_at = $1, locked_until = NULL, last_error = $2 WHERE id = $3")
+            .bind(now + delay)
+            .bind(error)
+            .bind(id)
+            .execute(&self.write)
+            .await?;
+        Ok(())
+    }
+}

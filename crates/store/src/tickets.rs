@@ -1,0 +1,1171 @@
+//! Tickets, their comments and their audit trail, following Zendesk.
+//!
+//! Every change to a ticket is written as one audit holding its events
+//! (`Create`, `Change` with `previous_value`, `Comment`), in the same
+//! transaction as the change, together with the full-text index, the tag
+//! and follower side tables and the visible-ticket counters. Lifecycle rules
+//! are Zendesk's: closed tickets are read-only; a ticket can be closed only
+//! once solved; a requester's reply reopens a pending or solved ticket;
+//! assigning a new ticket opens it; solving an unassigned ticket assigns it
+//! to the agent who solved it. Deleting is a soft delete.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde_json::{Value, json};
+use sqlx::{Row, any::AnyRow};
+use steward_domain::{
+    Email, Priority, Role, Status, TicketType, Via,
+    ticket::{check_transition, normalize_tags},
+};
+
+use crate::{
+    Store,
+    access::{Actor, Scope},
+    db::{Dialect, Tx, flag, opt_str},
+    error::{Result, StoreError},
+    groups::TicketField,
+    page::{self, Page, PageRequest, Sort},
+    sql::{Args, and_all},
+    users::{UserInput, split_tags},
+};
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Ticket {
+    pub id: i64,
+    pub subject: String,
+    pub description: String,
+    pub requester_id: i64,
+    pub submitter_id: i64,
+    pub organization_id: Option<i64>,
+    pub group_id: Option<i64>,
+    pub assignee_id: Option<i64>,
+    pub priority: Priority,
+    pub status: Status,
+    pub ticket_type: Option<TicketType>,
+    pub problem_id: Option<i64>,
+    pub tags: Vec<String>,
+    pub custom_fields: BTreeMap<i64, Value>,
+    pub via: Via,
+    pub external_id: Option<String>,
+    pub due_at: Option<i64>,
+    pub is_public: bool,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub solved_at: Option<i64>,
+    pub follower_ids: Vec<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Comment {
+    pub id: i64,
+    pub ticket_id: i64,
+    pub audit_id: i64,
+    pub author_id: i64,
+    pub public: bool,
+    pub body: String,
+    pub html_body: String,
+    pub via: Via,
+    pub created_at: i64,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Audit {
+    pub id: i64,
+    pub ticket_id: i64,
+    pub author_id: i64,
+    pub via: Via,
+    /// Zendesk audit events, each with an `id` and a `type`.
+    pub events: Vec<Value>,
+    pub created_at: i64,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct NewComment {
+    pub body: String,
+    pub html_body: Option<String>,
+    pub public: Option<bool>,
+    pub author_id: Option<i64>,
+}
+
+/// Who requests a ticket: an existing user, or a person identified by
+/// e-mail who is found or created as an end user (Zendesk's
+/// `requester: {name, email}`).
+#[derive(Debug, Clone)]
+pub enum RequesterRef {
+    Id(i64),
+    Person { name: Option<String>, email: Email },
+}
+
+/// Ticket fields to create or change. For updates, `None` leaves a field as
+/// it is; for nullable fields `Some(None)` clears it.
+#[derive(Debug, Clone, Default)]
+pub struct TicketInput {
+    pub subject: Option<String>,
+    pub comment: Option<NewComment>,
+    pub requester: Option<RequesterRef>,
+    pub submitter_id: Option<i64>,
+    pub organization_id: Option<Option<i64>>,
+    pub group_id: Option<Option<i64>>,
+    pub assignee_id: Option<Option<i64>>,
+    pub priority: Option<Priority>,
+    pub status: Option<Status>,
+    pub ticket_type: Option<Option<TicketType>>,
+    pub problem_id: Option<Option<i64>>,
+    pub tags: Option<Vec<String>>,
+    pub additional_tags: Vec<String>,
+    pub remove_tags: Vec<String>,
+    pub custom_fields: Vec<(i64, Value)>,
+    pub external_id: Option<Option<String>>,
+    pub due_at: Option<Option<i64>>,
+    pub follower_ids: Option<Vec<i64>>,
+    pub followers_add: Vec<i64>,
+    pub followers_remove: Vec<i64>,
+    pub via: Option<Via>,
+    /// For imports: the original creation instant.
+    pub created_at: Option<i64>,
+    /// Zendesk `safe_update`: refuse if the ticket changed since this stamp.
+    pub updated_stamp: Option<i64>,
+}
+
+impl TicketInput {
+    /// Whether anything other than a comment is being set: end users may
+    /// only talk on existing tickets.
+    fn sets_agent_fields(&self) -> bool {
+        self.requester.is_some()
+            || self.submitter_id.is_some()
+            || self.organization_id.is_some()
+            || self.group_id.is_some()
+            || self.assignee_id.is_some()
+            || self.status.is_some()
+            || self.problem_id.is_some()
+            || self.tags.is_some()
+            || !self.additional_tags.is_empty()
+            || !self.remove_tags.is_empty()
+            || self.external_id.is_some()
+            || self.due_at.is_some()
+            || self.follower_ids.is_some()
+            || !self.followers_add.is_empty()
+            || !self.followers_remove.is_empty()
+            || self.created_at.is_some()
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct TicketFilter {
+    pub ids: Option<Vec<i64>>,
+    pub requester_id: Option<i64>,
+    pub organization_id: Option<i64>,
+    pub assignee_id: Option<i64>,
+    pub group_id: Option<i64>,
+    pub external_id: Option<String>,
+    pub problem_id: Option<i64>,
+}
+
+impl TicketFilter {
+    fn is_empty(&self) -> bool {
+        self.ids.is_none()
+            && self.requester_id.is_none()
+            && self.organization_id.is_none()
+            && self.assignee_id.is_none()
+            && self.group_id.is_none()
+            && self.external_id.is_none()
+            && self.problem_id.is_none()
+    }
+}
+
+pub(crate) const TICKET_COLUMNS: &str = "t.id, t.subject, t.description, t.requester_id, t.submitter_id, \
+    t.organization_id, t.group_id, t.assignee_id, t.priority, t.status, t.ticket_type, t.problem_id, \
+    t.tags, t.custom_fields, t.via, t.external_id, t.due_at, t.is_public, t.created_at, t.updated_at, t.solved_at";
+
+pub(crate) fn ticket_from_row(r: &AnyRow) -> Result<Ticket> {
+    let fields: BTreeMap<i64, Value> = serde_json::from_str(&r.try_get::<String, _>("custom_fields")?)?;
+    Ok(Ticket {
+        id: r.try_get("id")?,
+        subject: r.try_get("subject")?,
+        description: r.try_get("description")?,
+        requester_id: r.try_get("requester_id")?,
+        submitter_id: r.try_get("submitter_id")?,
+        organization_id: r.try_get("organization_id")?,
+        group_id: r.try_get("group_id")?,
+        assignee_id: r.try_get("assignee_id")?,
+        priority: Priority::parse(&r.try_get::<String, _>("priority")?)?,
+        status: Status::parse(&r.try_get::<String, _>("status")?)?,
+        ticket_type: opt_str(r, "ticket_type")?.map(|s| TicketType::parse(&s)).transpose()?,
+        problem_id: r.try_get("problem_id")?,
+        tags: split_tags(&r.try_get::<String, _>("tags")?),
+        custom_fields: fields,
+        via: Via::parse(&r.try_get::<String, _>("via")?)?,
+        external_id: opt_str(r, "external_id")?,
+        due_at: r.try_get("due_at")?,
+        is_public: flag(r, "is_public")?,
+        created_at: r.try_get("created_at")?,
+        updated_at: r.try_get("updated_at")?,
+        solved_at: r.try_get("solved_at")?,
+        follower_ids: Vec::new(),
+    })
+}
+
+fn comment_from_row(r: &AnyRow) -> Result<Comment> {
+    Ok(Comment {
+        id: r.try_get("id")?,
+        ticket_id: r.try_get("ticket_id")?,
+        audit_id: r.try_get("audit_id")?,
+        author_id: r.try_get("author_id")?,
+        public: flag(r, "public")?,
+        body: r.try_get("body")?,
+        html_body: r.try_get("html_body")?,
+        via: Via::parse(&r.try_get::<String, _>("via")?)?,
+        created_at: r.try_get("created_at")?,
+    })
+}
+
+fn audit_from_row(r: &AnyRow) -> Result<Audit> {
+    let id: i64 = r.try_get("id")?;
+    let mut events: Vec<Value> = serde_json::from_str(&r.try_get::<String, _>("events")?)?;
+    // Event ids are derived from the audit id and position: stable, unique
+    // within the audit, and free to store.
+    for (i, e) in events.iter_mut().enumerate() {
+        if let Value::Object(map) = e {
+            map.entry("id").or_insert(json!(id * 1000 + i as i64));
+        }
+    }
+    Ok(Audit {
+        id,
+        ticket_id: r.try_get("ticket_id")?,
+        author_id: r.try_get("author_id")?,
+        via: Via::parse(&r.try_get::<String, _>("via")?)?,
+        events,
+        created_at: r.try_get("created_at")?,
+    })
+}
+
+/// Escapes plain text into the HTML Zendesk shows for a comment.
+pub fn text_to_html(body: &str) -> String {
+    let escaped = body
+        .replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;");
+    let paragraphs: Vec<String> = escaped
+        .split("\n\n")
+        .filter(|p| !p.trim().is_empty())
+        .map(|p| format!("<p>{}</p>", p.trim().replace('\n', "<br>")))
+        .collect();
+    format!("<div class=\"zd-comment\">{}</div>", paragraphs.join(""))
+}
+
+/// Plain text from client-supplied HTML: tags dropped, common entities
+/// decoded. The HTML itself is stored as given and must be sanitized by
+/// whatever renders it.
+pub fn html_to_text(html: &str) -> String {
+    let mut out = String::with_capacity(html.len());
+    let mut in_tag = false;
+    for c in html.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' if in_tag => {
+                in_tag = false;
+                out.push(' ');
+            }
+            c if !in_tag => out.push(c),
+            _ => {}
+        }
+    }
+    let text = out
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&nbsp;", " ")
+        .replace("&amp;", "&");
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Counter shard of a ticket (see `ticket_counts` in the schema).
+const COUNT_SHARDS: i64 = 16;
+
+struct Change {
+    field: &'static str,
+    value: Value,
+    previous: Value,
+}
+
+impl Store {
+    // ----- reading -------------------------------------------------------
+
+    /// A ticket the actor may read; otherwise `NotFound`, never `Forbidden`,
+    /// so that ids of other organizations' tickets are not even confirmed.
+    pub async fn ticket(&self, actor: &Actor, id: i64) -> Result<Ticket> {
+        let mut args = Args::default();
+        let vis = actor.ticket_condition(&mut args);
+        let p = args.int(id);
+        let sql = format!("SELECT {TICKET_COLUMNS} FROM tickets t WHERE t.id = {p} AND t.deleted = 0 AND {vis}");
+        let mut conn = self.reader().await?;
+        let row = args.bind(sqlx::query(&sql)).fetch_optional(&mut *conn).await?;
+        let mut t = row.map(|r| ticket_from_row(&r)).transpose()?.ok_or(StoreError::NotFound("ticket"))?;
+        t.follower_ids = self.followers_of(&mut conn, &[t.id]).await?.remove(&t.id).unwrap_or_default();
+        Ok(t)
+    }
+
+    async fn followers_of(
+        &self,
+        conn: &mut sqlx::pool::PoolConnection<sqlx::Any>,
+        ids: &[i64],
+    ) -> Result<BTreeMap<i64, Vec<i64>>> {
+        let mut out: BTreeMap<i64, Vec<i64>> = BTreeMap::new();
+        if ids.is_empty() {
+            return Ok(out);
+        }
+        let mut args = Args::default();
+        let sql = format!(
+            "SELECT ticket_id, user_id FROM ticket_followers WHERE ticket_id IN ({}) ORDER BY ticket_id, user_id",
+            args.ints(ids)
+        );
+        for r in args.bind(sqlx::query(&sql)).fetch_all(&mut **conn).await? {
+            out.entry(r.try_get("ticket_id")?).or_default().push(r.try_get("user_id")?);
+        }
+        Ok(out)
+    }
+
+    pub(crate) async fn hydrate(&self, conn: &mut sqlx::pool::PoolConnection<sqlx::Any>, rows: &[AnyRow]) -> Result<Vec<Ticket>> {
+        let mut tickets = rows.iter().map(ticket_from_row).collect::<Result<Vec<_>>>()?;
+        let ids: Vec<i64> = tickets.iter().map(|t| t.id).collect();
+        let mut followers = self.followers_of(conn, &ids).await?;
+        for t in &mut tickets {
+            t.follower_ids = followers.remove(&t.id).unwrap_or_default();
+        }
+        Ok(tickets)
+    }
+
+    pub async fn list_tickets(&self, actor: &Actor, filter: &TicketFilter, page: PageRequest, sort: Sort) -> Result<Page<Ticket>> {
+        let mut args = Args::default();
+        let mut conds = vec!["t.deleted = 0".to_string(), actor.ticket_condition(&mut args)];
+        if let Some(ids) = &filter.ids {
+            if ids.is_empty() {
+                return Ok(Page { items: vec![], count: Some(0), has_more: false, has_prev: false });
+            }
+            conds.push(format!("t.id IN ({})", args.ints(ids)));
+        }
+        for (col, v) in [
+            ("requester_id", filter.requester_id),
+            ("organization_id", filter.organization_id),
+            ("assignee_id", filter.assignee_id),
+            ("group_id", filter.group_id),
+            ("problem_id", filter.problem_id),
+        ] {
+            if let Some(v) = v {
+                conds.push(format!("t.{col} = {}", args.int(v)));
+            }
+        }
+        if let Some(x) = &filter.external_id {
+            conds.push(format!("t.external_id = {}", args.text(x.clone())));
+        }
+        let cond = and_all(&conds);
+        let mut conn = self.reader().await?;
+        let out = page::fetch(&mut conn, TICKET_COLUMNS, "tickets t", &cond, &args, "t.", sort, page).await?;
+        let count = match page {
+            PageRequest::Offset { .. } if filter.is_empty() && actor.role() != Role::EndUser => {
+                Some(self.visible_ticket_count(&mut conn, actor.read_scope()).await?)
+            }
+            PageRequest::Offset { .. } => Some(page::count(&mut conn, "tickets t", &cond, &args).await?),
+            PageRequest::Cursor { .. } => None,
+        };
+        let items = self.hydrate(&mut conn, &out.items).await?;
+        Ok(Page { items, count, has_more: out.has_more, has_prev: out.has_prev })
+    }
+
+    /// The number of live tickets in a scope, from the counters.
+    async fn visible_ticket_count(&self, conn: &mut sqlx::pool::PoolConnection<sqlx::Any>, scope: Scope) -> Result<i64> {
+        let mut args = Args::default();
+        let cond = match scope {
+            Scope::All => "1 = 1".to_string(),
+            Scope::Nothing => return Ok(0),
+            Scope::Roots { roots, ungrouped } => {
+                let list = args.ints(roots);
+                let null = if ungrouped { " OR group_key = 0" } else { "" };
+                format!("(group_key IN (SELECT id FROM groups WHERE id IN ({list}) OR parent_id IN ({list})){null})")
+            }
+        };
+        let sql = format!("SELECT CAST(COALESCE(SUM(n), 0) AS BIGINT) AS n FROM ticket_counts WHERE {cond}");
+        let row = args.bind(sqlx::query(&sql)).fetch_one(&mut **conn).await?;
+        Ok(row.try_get("n")?)
+    }
+
+    pub async fn comments(&self, actor: &Actor, ticket_id: i64, page: PageRequest, sort: Sort) -> Result<Page<Comment>> {
+        self.ticket(actor, ticket_id).await?;
+        let mut args = Args::default();
+        let mut cond = format!("c.ticket_id = {}", args.int(ticket_id));
+        if !actor.role().is_staff() {
+            cond.push_str(" AND c.public = 1");
+        }
+        let cols = "c.id, c.ticket_id, c.audit_id, c.author_id, c.public, c.body, c.html_body, c.via, c.created_at";
+        let mut conn = self.reader().await?;
+        let mut out = page::fetch(&mut conn, cols, "ticket_comments c", &cond, &args, "c.", sort, page).await?;
+        if matches!(page, PageRequest::Offset { .. }) {
+            out.count = Some(page::count(&mut conn, "ticket_comments c", &cond, &args).await?);
+        }
+        let items = out.items.iter().map(comment_from_row).collect::<Result<Vec<_>>>()?;
+        Ok(Page { items, count: out.count, has_more: out.has_more, has_prev: out.has_prev })
+    }
+
+    /// The audit trail of a ticket (staff only: it shows internal notes).
+    pub async fn audits(&self, actor: &Actor, ticket_id: i64, page: PageRequest) -> Result<Page<Audit>> {
+        self.ticket(actor, ticket_id).await?;
+        if !actor.role().is_staff() {
+            return Err(StoreError::Forbidden("end users cannot read audits".into()));
+        }
+        let mut args = Args::default();
+        let cond = format!("a.ticket_id = {}", args.int(ticket_id));
+        let cols = "a.id, a.ticket_id, a.author_id, a.via, a.events, a.created_at";
+        let mut conn = self.reader().await?;
+        let mut out = page::fetch(&mut conn, cols, "ticket_audits a", &cond, &args, "a.", Sort::ID, page).await?;
+        if matches!(page, PageRequest::Offset { .. }) {
+            out.count = Some(page::count(&mut conn, "ticket_audits a", &cond, &args).await?);
+        }
+        let items = out.items.iter().map(audit_from_row).collect::<Result<Vec<_>>>()?;
+        Ok(Page { items, count: out.count, has_more: out.has_more, has_prev: out.has_prev })
+    }
+
+    // ----- writing -------------------------------------------------------
+
+    pub async fn create_ticket(&self, actor: &Actor, input: TicketInput, now: i64) -> Result<(Ticket, Audit)> {
+        let mut tx = self.begin().await?;
+        let out = self.create_ticket_tx(&mut tx, actor, input, now).await?;
+        tx.commit().await?;
+        Ok(out)
+    }
+
+    pub async fn create_ticket_tx(&self, tx: &mut Tx, actor: &Actor, mut input: TicketInput, now: i64) -> Result<(Ticket, Audit)> {
+        let role = actor.role();
+        if !role.can_write() {
+            return Err(StoreError::Forbidden("viewers cannot create tickets".into()));
+        }
+        let fields = self.ticket_fields().await?;
+        if role == Role::EndUser {
+            if input.sets_agent_fields() || input.ticket_type.is_some() {
+                return Err(StoreError::Forbidden(
+                    "end users may set only subject, comment, priority and custom fields".into(),
+                ));
+            }
+            input.requester = Some(RequesterRef::Id(actor.id()));
+            input.organization_id = Some(actor.user.organization_id);
+            if let Some(c) = &mut input.comment {
+                c.public = Some(true);
+                c.author_id = Some(actor.id());
+            }
+        }
+        let comment = input
+            .comment
+            .take()
+            .filter(|c| !c.body.trim().is_empty() || c.html_body.as_deref().is_some_and(|h| !h.trim().is_empty()))
+            .ok_or_else(|| StoreError::invalid("description", "cannot be blank (send ticket.comment.body)"))?;
+        let comment_text = comment_plain(&comment);
+        let subject = match input.subject.as_deref().map(str::trim) {
+            Some(s) if !s.is_empty() => s.to_string(),
+            _ => comment_text.lines().next().unwrap_or_default().chars().take(80).collect(),
+        };
+        let requester_id = match input.requester.take() {
+            Some(r) => self.resolve_requester(tx, r, now).await?,
+            None => actor.id(),
+        };
+        let requester = self.user_tx(tx, requester_id).await?;
+        let submitter_id = match input.submitter_id {
+            Some(s) => self.user_tx(tx, s).await.map_err(|_| StoreError::invalid("submitter_id", "no such user"))?.id,
+            None => actor.id(),
+        };
+        let organization_id = match input.organization_id {
+            Some(Some(o)) => {
+                self.ensure_org_exists(tx, o).await?;
+                Some(o)
+            }
+            Some(None) => None,
+            None => requester.organization_id,
+        };
+        // Staff who can write only some groups file into their own by default.
+        let default_group = match actor.write_scope() {
+            Scope::Roots { roots: [first, ..], ungrouped: false } => Some(*first),
+            _ => None,
+        };
+        let group_id = input.group_id.unwrap_or(default_group);
+        let group_root = self.group_root(tx, group_id).await?;
+        if role != Role::EndUser && !actor.write_scope().allows(group_root) {
+            return Err(StoreError::Forbidden("you cannot create tickets in that group".into()));
+        }
+        let assignee_id = input.assignee_id.flatten();
+        if let Some(a) = assignee_id {
+            self.ensure_assignable(tx, a).await?;
+        }
+        let mut status = input.status.unwrap_or(if assignee_id.is_some() { Status::Open } else { Status::New });
+        if status == Status::Closed {
+            return Err(StoreError::invalid("status", "a ticket cannot be created closed"));
+        }
+        if status == Status::New && assignee_id.is_some() {
+            status = Status::Open;
+        }
+        let ticket_type = input.ticket_type.flatten();
+        let problem_id = input.problem_id.flatten();
+        if let Some(p) = problem_id {
+            self.ensure_problem(tx, p, None).await?;
+        }
+        let priority = input.priority.unwrap_or(Priority::Normal);
+        let mut tags = normalize_tags(input.tags.unwrap_or_default().iter().chain(&input.additional_tags));
+        tags.retain(|t| !input.remove_tags.contains(t));
+        let custom = apply_custom_fields(&fields, actor, BTreeMap::new(), &input.custom_fields)?;
+        let mut followers: BTreeSet<i64> = input.follower_ids.unwrap_or_default().into_iter().collect();
+        followers.extend(&input.followers_add);
+        for f in &followers {
+            self.ensure_staff(tx, *f, "follower_ids").await?;
+        }
+        let via = input.via.unwrap_or(if role == Role::EndUser { Via::Portal } else { Via::Api });
+        let created_at = input.created_at.unwrap_or(now);
+        let solved_at = (status == Status::Solved).then_some(created_at);
+        let search_text = format!("{subject} {comment_text}");
+
+        let mut args = Args::default();
+        let values = [
+            args.text(subject.clone()),
+            args.text(comment_text.clone()),
+            args.int(requester_id),
+            args.int(submitter_id),
+        ]
+        .join(", ");
+        let mut sql = format!(
+            "INSERT INTO tickets (subject, description, requester_id, submitter_id, organization_id, group_id,
+                assignee_id, priority, status, ticket_type, problem_id, tags, custom_fields, via, external_id,
+                due_at, created_at, updated_at, solved_at{}) VALUES ({values}",
+            if self.dialect == Dialect::Postgres { ", search_vector" } else { "" }
+        );
+        sql.push_str(", $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $17, $18");
+        if self.dialect == Dialect::Postgres {
+            sql.push_str(", to_tsvector('simple', translate($19, '@.-_/:+', '       '))");
+        }
+        sql.push_str(") RETURNING id");
+        let mut q = args.bind(sqlx::query(&sql));
+        q = q
+            .bind(organization_id)
+            .bind(group_id)
+            .bind(assignee_id)
+            .bind(priority.as_str())
+            .bind(status.as_str())
+            .bind(ticket_type.map(|t| t.as_str()))
+            .bind(problem_id)
+            .bind(tags.join(" "))
+            .bind(serde_json::to_string(&custom)?)
+            .bind(via.as_str())
+            .bind(input.external_id.flatten())
+            .bind(input.due_at.flatten())
+            .bind(created_at)
+            .bind(solved_at);
+        if self.dialect == Dialect::Postgres {
+            q = q.bind(search_text.as_str());
+        }
+        let id: i64 = q.fetch_one(&mut **tx).await?.try_get("id")?;
+
+        if self.dialect == Dialect::Sqlite {
+            sqlx::query("INSERT INTO tickets_fts (rowid, subject, body) VALUES ($1, $2, $3)")
+                .bind(id)
+                .bind(&subject)
+                .bind(&comment_text)
+                .execute(&mut **tx)
+                .await?;
+        }
+        self.set_tags(tx, id, &[], &tags).await?;
+        for f in &followers {
+            sqlx::query("INSERT INTO ticket_followers (ticket_id, user_id) VALUES ($1, $2)")
+                .bind(id)
+                .bind(f)
+                .execute(&mut **tx)
+                .await?;
+        }
+        self.bump_count(tx, id, group_id, 1).await?;
+
+        let mut events = vec![
+            json!({"type": "Create", "field_name": "subject", "value": subject}),
+            json!({"type": "Create", "field_name": "status", "value": status.as_str()}),
+            json!({"type": "Create", "field_name": "priority", "value": priority.as_str()}),
+            json!({"type": "Create", "field_name": "requester_id", "value": requester_id.to_string()}),
+        ];
+        for (name, v) in [("organization_id", organization_id), ("group_id", group_id), ("assignee_id", assignee_id), ("problem_id", problem_id)] {
+            if let Some(v) = v {
+                events.push(json!({"type": "Create", "field_name": name, "value": v.to_string()}));
+            }
+        }
+        if let Some(t) = ticket_type {
+            events.push(json!({"type": "Create", "field_name": "type", "value": t.as_str()}));
+        }
+        if !tags.is_empty() {
+            events.push(json!({"type": "Create", "field_name": "tags", "value": tags}));
+        }
+        let author = comment.author_id.unwrap_or(actor.id());
+        let comment = NewComment { author_id: Some(author), public: Some(comment.public.unwrap_or(true)), ..comment };
+        let audit = self.write_audit(tx, id, actor.id(), via, events, Some(comment), created_at).await?;
+        let ticket = self.ticket_tx(tx, id).await?;
+        Ok((ticket, audit))
+    }
+
+    pub async fn update_ticket(&self, actor: &Actor, id: i64, input: TicketInput, now: i64) -> Result<(Ticket, Option<Audit>)> {
+        let mut tx = self.begin().await?;
+        let out = self.update_ticket_tx(&mut tx, actor, id, input, now).await?;
+        tx.commit().await?;
+        Ok(out)
+    }
+
+    pub async fn update_ticket_tx(
+        &self,
+        tx: &mut Tx,
+        actor: &Actor,
+        id: i64,
+        mut input: TicketInput,
+        now: i64,
+    ) -> Result<(Ticket, Option<Audit>)> {
+        let role = actor.role();
+        let sql = format!("SELECT {TICKET_COLUMNS} FROM tickets t WHERE t.id = $1 AND t.deleted = 0{}", self.for_update());
+        let row = sqlx::query(&sql).bind(id).fetch_optional(&mut **tx).await?;
+        let old = row.map(|r| ticket_from_row(&r)).transpose()?.ok_or(StoreError::NotFound("ticket"))?;
+        // Invisible tickets are not found; visible but read-only ones are forbidden.
+        if role == Role::EndUser {
+            if !actor.end_user_sees(old.requester_id, old.organization_id) {
+                return Err(StoreError::NotFound("ticket"));
+            }
+            if input.sets_agent_fields() || input.subject.is_some() || input.ticket_type.is_some() || input.priority.is_some() || !input.custom_fields.is_empty() {
+                return Err(StoreError::Forbidden("end users may only add comments to their tickets".into()));
+            }
+            if let Some(c) = &mut input.comment {
+                c.public = Some(true);
+                c.author_id = Some(actor.id());
+            }
+        } else {
+            let root = self.group_root(tx, old.group_id).await?;
+            if !actor.read_scope().allows(root) {
+                return Err(StoreError::NotFound("ticket"));
+            }
+            if !actor.write_scope().allows(root) {
+                return Err(StoreError::Forbidden("you can read this ticket but not change it".into()));
+            }
+        }
+        if old.status == Status::Closed {
+            return Err(StoreError::invalid("status", "closed prevents ticket update"));
+        }
+        if let Some(stamp) = input.updated_stamp {
+            if stamp != old.updated_at {
+                return Err(StoreError::Conflict(
+                    "the ticket was updated by someone else since you loaded it (safe_update)".into(),
+                ));
+            }
+        }
+        let fields = self.ticket_fields().await?;
+        let mut t = old.clone();
+        let mut changes: Vec<Change> = Vec::new();
+        macro_rules! change {
+            ($field:literal, $old:expr, $new:expr) => {
+                changes.push(Change { field: $field, value: json!($new), previous: json!($old) })
+            };
+        }
+
+        if let Some(s) = input.subject.take() {
+            let s = s.trim().to_string();
+            if s.is_empty() {
+                return Err(StoreError::invalid("subject", "cannot be blank"));
+            }
+            if s != t.subject {
+                change!("subject", t.subject, s);
+                t.subject = s;
+            }
+        }
+        if let Some(r) = input.requester.take() {
+            let r = self.resolve_requester(tx, r, now).await?;
+            if r != t.requester_id {
+                change!("requester_id", t.requester_id.to_string(), r.to_string());
+                t.requester_id = r;
+            }
+        }
+        if let Some(o) = input.organization_id {
+            if let Some(o) = o {
+                self.ensure_org_exists(tx, o).await?;
+            }
+            if o != t.organization_id {
+                change!("organization_id", t.organization_id.map(|v| v.to_string()), o.map(|v| v.to_string()));
+                t.organization_id = o;
+            }
+        }
+        if let Some(g) = input.group_id {
+            let root = self.group_root(tx, g).await?;
+            if !actor.write_scope().allows(root) {
+                return Err(StoreError::Forbidden("you cannot move tickets into that group".into()));
+            }
+            if g != t.group_id {
+                change!("group_id", t.group_id.map(|v| v.to_string()), g.map(|v| v.to_string()));
+                t.group_id = g;
+            }
+        }
+        if let Some(a) = input.assignee_id {
+            if let Some(a) = a {
+                self.ensure_assignable(tx, a).await?;
+            }
+            if a != t.assignee_id {
+                change!("assignee_id", t.assignee_id.map(|v| v.to_string()), a.map(|v| v.to_string()));
+                t.assignee_id = a;
+            }
+        }
+        if let Some(p) = input.priority {
+            if p != t.priority {
+                change!("priority", t.priority.as_str(), p.as_str());
+                t.priority = p;
+            }
+        }
+        if let Some(ty) = input.ticket_type {
+            if ty != t.ticket_type {
+                change!("type", t.ticket_type.map(|v| v.as_str()), ty.map(|v| v.as_str()));
+                t.ticket_type = ty;
+            }
+        }
+        if let Some(p) = input.problem_id {
+            if let Some(p) = p {
+                self.ensure_problem(tx, p, Some(id)).await?;
+            }
+            if p != t.problem_id {
+                change!("problem_id", t.problem_id.map(|v| v.to_string()), p.map(|v| v.to_string()));
+                t.problem_id = p;
+            }
+        }
+        if let Some(x) = input.external_id.take() {
+            if x != t.external_id {
+                change!("external_id", t.external_id, x);
+                t.external_id = x;
+            }
+        }
+        if let Some(d) = input.due_at {
+            if d != t.due_at {
+                change!("due_at", t.due_at, d);
+                t.due_at = d;
+            }
+        }
+        let mut tags = match input.tags.take() {
+            Some(replace) => normalize_tags(replace),
+            None => t.tags.clone(),
+        };
+        tags = normalize_tags(tags.iter().chain(&input.additional_tags));
+        let remove = normalize_tags(&input.remove_tags);
+        tags.retain(|x| !remove.contains(x));
+        if tags != t.tags {
+            change!("tags", t.tags, tags);
+        }
+        let old_tags = std::mem::replace(&mut t.tags, tags);
+        if !input.custom_fields.is_empty() {
+            let merged = apply_custom_fields(&fields, actor, t.custom_fields.clone(), &input.custom_fields)?;
+            for (fid, v) in &merged {
+                let before = t.custom_fields.get(fid).cloned().unwrap_or(Value::Null);
+                if &before != v {
+                    changes.push(Change { field: "custom_field", value: json!({"id": fid, "value": v}), previous: before });
+                }
+            }
+            t.custom_fields = merged;
+        }
+
+        // Comment and the status rules that depend on who is talking.
+        let comment = input.comment.take().filter(|c| !c.body.trim().is_empty() || c.html_body.as_deref().is_some_and(|h| !h.trim().is_empty()));
+        let comment = match comment {
+            Some(c) => {
+                let author = c.author_id.unwrap_or(actor.id());
+                let author_user = self.user_tx(tx, author).await.map_err(|_| StoreError::invalid("comment.author_id", "no such user"))?;
+                // End users cannot write internal notes.
+                let public = if author_user.role.is_staff() { c.public.unwrap_or(true) } else { true };
+                Some((NewComment { author_id: Some(author), public: Some(public), ..c }, author_user))
+            }
+            None => None,
+        };
+        let mut status = input.status.unwrap_or(t.status);
+        if input.status.is_none() {
+            if let Some((c, author)) = &comment {
+                let by_requester = c.author_id == Some(t.requester_id) || !author.role.is_staff();
+                if by_requester && matches!(t.status, Status::Pending | Status::Solved) {
+                    status = Status::Open;
+                }
+            }
+            if t.status == Status::New && t.assignee_id.is_some() {
+                status = Status::Open;
+            }
+        }
+        check_transition(t.status, status).map_err(|e| StoreError::invalid("status", e.to_string()))?;
+        if status == Status::Solved && t.assignee_id.is_none() {
+            if role.is_staff() {
+                change!("assignee_id", Value::Null, actor.id().to_string());
+                t.assignee_id = Some(actor.id());
+            } else {
+                return Err(StoreError::invalid("assignee_id", "is required when solving a ticket"));
+            }
+        }
+        if status != t.status {
+            change!("status", t.status.as_str(), status.as_str());
+            t.solved_at = match status {
+                Status::Solved => Some(now),
+                Status::Closed => t.solved_at,
+                _ => None,
+            };
+            t.status = status;
+        }
+
+        // Followers.
+        let before_followers = self.follower_set(tx, id).await?;
+        let mut followers: BTreeSet<i64> = match input.follower_ids.take() {
+            Some(ids) => ids.into_iter().collect(),
+            None => before_followers.clone(),
+        };
+        followers.extend(&input.followers_add);
+        for r in &input.followers_remove {
+            followers.remove(r);
+        }
+        for f in followers.difference(&before_followers) {
+            self.ensure_staff(tx, *f, "follower_ids").await?;
+        }
+        if followers != before_followers {
+            change!("follower_ids", before_followers, followers);
+        }
+
+        if changes.is_empty() && comment.is_none() {
+            let mut t = self.ticket_tx(tx, id).await?;
+            t.follower_ids = followers.into_iter().collect();
+            return Ok((t, None));
+        }
+
+        t.updated_at = now;
+        sqlx::query(
+            "UPDATE tickets SET subject = $1, requester_id = $2, organization_id = $3, group_id = $4,
+                assignee_id = $5, priority = $6, status = $7, ticket_type = $8, problem_id = $9, tags = $10,
+                custom_fields = $11, external_id = $12, due_at = $13, updated_at = $14, solved_at = $15
+             WHERE id = $16",
+        )
+        .bind(&t.subject)
+        .bind(t.requester_id)
+        .bind(t.organization_id)
+        .bind(t.group_id)
+        .bind(t.assignee_id)
+        .bind(t.priority.as_str())
+        .bind(t.status.as_str())
+        .bind(t.ticket_type.map(|v| v.as_str()))
+        .bind(t.problem_id)
+        .bind(t.tags.join(" "))
+        .bind(serde_json::to_string(&t.custom_fields)?)
+        .bind(&t.external_id)
+        .bind(t.due_at)
+        .bind(t.updated_at)
+        .bind(t.solved_at)
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
+        self.set_tags(tx, id, &old_tags, &t.tags).await?;
+        if followers != before_followers {
+            for gone in before_followers.difference(&followers) {
+                sqlx::query("DELETE FROM ticket_followers WHERE ticket_id = $1 AND user_id = $2")
+                    .bind(id)
+                    .bind(gone)
+                    .execute(&mut **tx)
+                    .await?;
+            }
+            for new in followers.difference(&before_followers) {
+                sqlx::query("INSERT INTO ticket_followers (ticket_id, user_id) VALUES ($1, $2)")
+                    .bind(id)
+                    .bind(new)
+                    .execute(&mut **tx)
+                    .await?;
+            }
+        }
+        if t.group_id != old.group_id {
+            self.bump_count(tx, id, old.group_id, -1).await?;
+            self.bump_count(tx, id, t.group_id, 1).await?;
+        }
+        if t.subject != old.subject {
+            match self.dialect {
+                Dialect::Sqlite => {
+                    sqlx::query("UPDATE tickets_fts SET subject = $1 WHERE rowid = $2")
+                        .bind(&t.subject)
+                        .bind(id)
+                        .execute(&mut **tx)
+                        .await?;
+                }
+                Dialect::Postgres => {
+                    sqlx::query(
+                        "UPDATE tickets SET search_vector = search_vector || to_tsvector('simple', translate($1, '@.-_/:+', '       ')) WHERE id = $2",
+                    )
+                    .bind(&t.subject)
+                    .bind(id)
+                    .execute(&mut **tx)
+                    .await?;
+                }
+            }
+        }
+        let events = changes
+            .into_iter()
+            .map(|c| json!({"type": "Change", "field_name": c.field, "value": c.value, "previous_value": c.previous}))
+            .collect();
+        let via = input.via.unwrap_or(if role == Role::EndUser { Via::Portal } else { Via::Api });
+        let audit = self.write_audit(tx, id, actor.id(), via, events, comment.map(|(c, _)| c), now).await?;
+        let ticket = self.ticket_tx(tx, id).await?;
+        Ok((ticket, Some(audit)))
+    }
+
+    /// Soft-deletes a ticket: it disappears from lists and search, its
+    /// history stays.
+    pub async fn delete_ticket(&self, actor: &Actor, id: i64, now: i64) -> Result<()> {
+        let mut tx = self.begin().await?;
+        let t = self.ticket(actor, id).await?;
+        let root = self.group_root(&mut tx, t.group_id).await?;
+        if !actor.role().is_staff() || !actor.write_scope().allows(root) || actor.role() == Role::Contractor {
+            return Err(StoreError::Forbidden("you cannot delete this ticket".into()));
+        }
+        let done = sqlx::query("UPDATE tickets SET deleted = 1, updated_at = $1 WHERE id = $2 AND deleted = 0")
+            .bind(now)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        if done.rows_affected() == 1 {
+            self.bump_count(&mut tx, id, t.group_id, -1).await?;
+            if self.dialect == Dialect::Sqlite {
+                sqlx::query("DELETE FROM tickets_fts WHERE rowid = $1").bind(id).execute(&mut *tx).await?;
+            }
+            let events = vec![json!({"type": "Change", "field_name": "deleted", "value": true, "previous_value": false})];
+            self.write_audit(&mut tx, id, actor.id(), Via::Api, events, None, now).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    // ----- helpers -------------------------------------------------------
+
+    pub(crate) async fn ticket_tx(&self, tx: &mut Tx, id: i64) -> Result<Ticket> {
+        let sql = format!("SELECT {TICKET_COLUMNS} FROM tickets t WHERE t.id = $1");
+        let row = sqlx::query(&sql).bind(id).fetch_optional(&mut **tx).await?;
+        let mut t = row.map(|r| ticket_from_row(&r)).transpose()?.ok_or(StoreError::NotFound("ticket"))?;
+        t.follower_ids = self.follower_set(tx, id).await?.into_iter().collect();
+        Ok(t)
+    }
+
+    async fn follower_set(&self, tx: &mut Tx, ticket_id: i64) -> Result<BTreeSet<i64>> {
+        let rows = sqlx::query("SELECT user_id FROM ticket_followers WHERE ticket_id = $1")
+            .bind(ticket_id)
+            .fetch_all(&mut **tx)
+            .await?;
+        rows.iter().map(|r| Ok(r.try_get::<i64, _>("user_id")?)).collect()
+    }
+
+    async fn write_audit(
+        &self,
+        tx: &mut Tx,
+        ticket_id: i64,
+        author_id: i64,
+        via: Via,
+        mut events: Vec<Value>,
+        comment: Option<NewComment>,
+        now: i64,
+    ) -> Result<Audit> {
+        let audit_id: i64 = sqlx::query(
+            "INSERT INTO ticket_audits (ticket_id, author_id, via, events, created_at) VALUES ($1, $2, $3, '[]', $4) RETURNING id",
+        )
+        .bind(ticket_id)
+        .bind(author_id)
+        .bind(via.as_str())
+        .bind(now)
+        .fetch_one(&mut **tx)
+        .await?
+        .try_get("id")?;
+        if let Some(c) = comment {
+            let plain = comment_plain(&c);
+            let html = c.html_body.clone().unwrap_or_else(|| text_to_html(&c.body));
+            let public = c.public.unwrap_or(true);
+            let author = c.author_id.unwrap_or(author_id);
+            let comment_id: i64 = sqlx::query(
+                "INSERT INTO ticket_comments (ticket_id, audit_id, author_id, public, body, html_body, via, created_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+            )
+            .bind(ticket_id)
+            .bind(audit_id)
+            .bind(author)
+            .bind(i64::from(public))
+            .bind(&plain)
+            .bind(&html)
+            .bind(via.as_str())
+            .bind(now)
+            .fetch_one(&mut **tx)
+            .await?
+            .try_get("id")?;
+            events.insert(
+                0,
+                json!({"id": comment_id, "type": "Comment", "author_id": author, "body": plain,
+                       "html_body": html, "plain_body": plain, "public": public, "attachments": []}),
+            );
+            // Only comments after the first add text: the first is already
+            // indexed as the description.
+            let first = sqlx::query("SELECT COUNT(*) AS n FROM ticket_comments WHERE ticket_id = $1")
+                .bind(ticket_id)
+                .fetch_one(&mut **tx)
+                .await?
+                .try_get::<i64, _>("n")?
+                == 1;
+            if !first {
+                self.index_comment(tx, ticket_id, &plain).await?;
+            }
+        }
+        sqlx::query("UPDATE ticket_audits SET events = $1 WHERE id = $2")
+            .bind(serde_json::to_string(&events)?)
+            .bind(audit_id)
+            .execute(&mut **tx)
+            .await?;
+        let row = sqlx::query("SELECT id, ticket_id, author_id, via, events, created_at FROM ticket_audits WHERE id = $1")
+            .bind(audit_id)
+            .fetch_one(&mut **tx)
+            .await?;
+        audit_from_row(&row)
+    }
+
+    async fn index_comment(&self, tx: &mut Tx, ticket_id: i64, text: &str) -> Result<()> {
+        match self.dialect {
+            Dialect::Sqlite => {
+                sqlx::query("UPDATE tickets_fts SET body = body || ' ' || $1 WHERE rowid = $2")
+                    .bind(text)
+                    .bind(ticket_id)
+                    .execute(&mut **tx)
+                    .await?;
+            }
+            Dialect::Postgres => {
+                sqlx::query(
+                    "UPDATE tickets SET search_vector = search_vector || to_tsvector('simple', translate($1, '@.-_/:+', '       ')) WHERE id = $2",
+                )
+                .bind(text)
+                .bind(ticket_id)
+                .execute(&mut **tx)
+                .await?;
+            }
+        }
+        Ok(())
+    }
+
+    async fn set_tags(&self, tx: &mut Tx, id: i64, old: &[String], new: &[String]) -> Result<()> {
+        for gone in old.iter().filter(|t| !new.contains(t)) {
+            sqlx::query("DELETE FROM ticket_tags WHERE ticket_id = $1 AND tag = $2")
+                .bind(id)
+                .bind(gone)
+                .execute(&mut **tx)
+                .await?;
+        }
+        for added in new.iter().filter(|t| !old.contains(t)) {
+            sqlx::query("INSERT INTO ticket_tags (ticket_id, tag) VALUES ($1, $2)")
+                .bind(id)
+                .bind(added)
+                .execute(&mut **tx)
+                .await?;
+        }
+        Ok(())
+    }
+
+    async fn bump_count(&self, tx: &mut Tx, id: i64, group: Option<i64>, delta: i64) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO ticket_counts (group_key, shard, n) VALUES ($1, $2, $3)
+             ON CONFLICT (group_key, shard) DO UPDATE SET n = ticket_counts.n + excluded.n",
+        )
+        .bind(group.unwrap_or(0))
+        .bind(id % COUNT_SHARDS)
+        .bind(delta)
+        .execute(&mut **tx)
+        .await?;
+        Ok(())
+    }
+
+    async fn group_root(&self, tx: &mut Tx, group: Option<i64>) -> Result<Option<i64>> {
+        match group {
+            None => Ok(None),
+            Some(g) => Ok(Some(self.ensure_group_exists(tx, g).await?.root())),
+        }
+    }
+
+    async fn resolve_requester(&self, tx: &mut Tx, r: RequesterRef, now: i64) -> Result<i64> {
+        match r {
+            RequesterRef::Id(id) => {
+                self.user_tx(tx, id).await.map_err(|_| StoreError::invalid("requester_id", format!("user {id} does not exist")))?;
+                Ok(id)
+            }
+            RequesterRef::Person { name, email } => match self.user_id_by_email_tx(tx, email.as_str()).await? {
+                Some(id) => Ok(id),
+                None => {
+                    let input = UserInput { name, email: Some(email), role: Some(Role::EndUser), ..Default::default() };
+                    Ok(self.create_user_tx(tx, input, now).await?.id)
+                }
+            },
+        }
+    }
+
+    async fn ensure_assignable(&self, tx: &mut Tx, id: i64) -> Result<()> {
+        self.ensure_staff(tx, id, "assignee_id").await?;
+        let u = self.user_tx(tx, id).await?;
+        if u.role == Role::Viewer {
+            return Err(StoreError::invalid("assignee_id", "viewers cannot be assigned tickets"));
+        }
+        Ok(())
+    }
+
+    async fn ensure_staff(&self, tx: &mut Tx, id: i64, field: &str) -> Result<()> {
+        let u = self.user_tx(tx, id).await.map_err(|_| StoreError::invalid(field, format!("user {id} does not exist")))?;
+        if !u.role.is_staff() || !u.active {
+            return Err(StoreError::invalid(field, format!("user {id} is not an active agent")));
+        }
+        Ok(())
+    }
+
+    async fn ensure_problem(&self, tx: &mut Tx, problem: i64, this: Option<i64>) -> Result<()> {
+        if Some(problem) == this {
+            return Err(StoreError::invalid("problem_id", "a ticket cannot be its own problem"));
+        }
+        let row = sqlx::query("SELECT ticket_type FROM tickets WHERE id = $1 AND deleted = 0")
+            .bind(problem)
+            .fetch_optional(&mut **tx)
+            .await?;
+        match row {
+            Some(r) if opt_str(&r, "ticket_type")?.as_deref() == Some("problem") => Ok(()),
+            Some(_) => Err(StoreError::invalid("problem_id", format!("ticket {problem} is not a problem"))),
+            None => Err(StoreError::invalid("problem_id", format!("ticket {problem} does not exist"))),
+        }
+    }
+}
+
+fn comment_plain(c: &NewComment) -> String {
+    if c.body.trim().is_empty() {
+        c.html_body.as_deref().map(html_to_text).unwrap_or_default()
+    } else {
+        c.body.clone()
+    }
+}
+
+/// Merges custom field values, checking each against its definition and
+/// the actor's right to see commercial fields.
+fn apply_custom_fields(
+    fields: &BTreeMap<i64, TicketField>,
+    actor: &Actor,
+    mut current: BTreeMap<i64, Value>,
+    updates: &[(i64, Value)],
+) -> Result<BTreeMap<i64, Value>> {
+    for (id, value) in updates {
+        let field = fields
+            .get(id)
+            .ok_or_else(|| StoreError::invalid("custom_fields", format!("ticket field {id} does not exist")))?;
+        if field.commercial && !actor.role().sees_commercials() {
+            return Err(StoreError::Forbidden(format!("you cannot set {}", field.title)));
+        }
+        let v = field.check(value).map_err(|m| StoreError::invalid("custom_fields", m))?;
+        if v.is_null() {
+            current.remove(id);
+        } else {
+            current.insert(*id, v);
+        }
+    }
+    Ok(current)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn html_round_trip() {
+        assert_eq!(text_to_html("a < b\n\nnext\nline"), "<div class=\"zd-comment\"><p>a &lt; b</p><p>next<br>line</p></div>");
+        assert_eq!(html_to_text("<p>Hello &amp; <b>bye</b></p>"), "Hello & bye");
+    }
+}
