@@ -1,1 +1,344 @@
-fn main() {}
+//! `steward`: one binary for the server and its administration.
+//!
+//! Every subcommand that touches the database reads `STEWARD_DATABASE_URL`
+//! (default: `steward.db`, a SQLite file in the working directory);
+//! `--database-url` wins where given.
+
+use std::net::SocketAddr;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use steward::demo;
+use steward_domain::{Email, Role};
+use steward_store::{Store, UserInput};
+
+#[derive(Parser)]
+#[command(
+    name = "steward",
+    version,
+    about = "Customer success and support platform"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(clap::Args, Clone)]
+struct Db {
+    /// SQLite file path or `sqlite:` URL, or a `postgres://` URL.
+    #[arg(long, env = "STEWARD_DATABASE_URL", default_value = "steward.db")]
+    database_url: String,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the web UI, the API and the background workers.
+    Serve {
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: SocketAddr,
+        #[command(flatten)]
+        db: Db,
+        /// On an empty database, first load a realistic demo portfolio.
+        #[arg(long)]
+        demo: bool,
+        /// Base URL used in links (`url`, `next_page`) behind a proxy.
+        #[arg(long, env = "STEWARD_PUBLIC_URL")]
+        public_url: Option<String>,
+    },
+    /// Apply pending database migrations and exit.
+    Migrate {
+        #[command(flatten)]
+        db: Db,
+    },
+    /// Load the demo portfolio into an empty database and exit.
+    Demo {
+        #[command(flatten)]
+        db: Db,
+        /// Number of tickets to generate.
+        #[arg(long, default_value_t = demo::DEFAULT_TICKETS)]
+        tickets: usize,
+    },
+    /// Manage users.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+    /// Manage API tokens.
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Create a user (staff or end user).
+    Create {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: Option<String>,
+        /// admin, csm, agent, contractor, viewer or end-user.
+        #[arg(long, default_value = "agent")]
+        role: String,
+        /// Password for signing in (read from STEWARD_USER_PASSWORD if set).
+        #[arg(long, env = "STEWARD_USER_PASSWORD", hide_env_values = true)]
+        password: Option<String>,
+        #[arg(long)]
+        organization_id: Option<i64>,
+        #[command(flatten)]
+        db: Db,
+    },
+    /// Set a user's password.
+    Password {
+        #[arg(long)]
+        email: String,
+        #[arg(long, env = "STEWARD_USER_PASSWORD", hide_env_values = true)]
+        password: String,
+        #[command(flatten)]
+        db: Db,
+    },
+}
+
+#[derive(Subcommand)]
+enum TokenCommand {
+    /// Create an API token for a user and print it (shown only once).
+    Create {
+        #[arg(long)]
+        email: String,
+        #[arg(long, default_value = "")]
+        description: String,
+        #[command(flatten)]
+        db: Db,
+    },
+}
+
+fn now() -> i64 {
+    jiff::Timestamp::now().as_second()
+}
+
+async fn open(db: &Db) -> anyhow::Result<Store> {
+    let store = Store::connect(&db.database_url)
+        .await
+        .with_context(|| "could not open the database")?;
+    store
+        .migrate()
+        .await
+        .context("could not apply migrations")?;
+    Ok(store)
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("STEWARD_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn")),
+        )
+        .init();
+    match Cli::parse().command {
+        Command::Serve {
+            listen,
+            db,
+            demo,
+            public_url,
+        } => serve(listen, db, demo, public_url).await,
+        Command::Migrate { db } => {
+            open(&db).await?;
+            println!("database is up to date");
+            Ok(())
+        }
+        Command::Demo { db, tickets } => {
+            let store = open(&db).await?;
+            demo::load(&store, tickets, now()).await?;
+            Ok(())
+        }
+        Command::User { command } => user(command).await,
+        Command::Token {
+            command:
+                TokenCommand::Create {
+                    email,
+                    description,
+                    db,
+                },
+        } => {
+            let store = open(&db).await?;
+            let user = store
+                .user_by_email(&email)
+                .await?
+                .with_context(|| format!("no user with email {email}"))?;
+            let token = steward_store::auth::generate_token();
+            store
+                .add_api_token(user.id, &token, &description, now())
+                .await?;
+            println!("{token}");
+            Ok(())
+        }
+    }
+}
+
+async fn user(command: UserCommand) -> anyhow::Result<()> {
+    match command {
+        UserCommand::Create {
+            email,
+            name,
+            role,
+            password,
+            organization_id,
+            db,
+        } => {
+            let store = open(&db).await?;
+            let role = Role::parse(&role).map_err(|e| anyhow::anyhow!(e.0))?;
+            let email = Email::parse(&email).map_err(|e| anyhow::anyhow!(e.0))?;
+            let input = UserInput {
+                name,
+                email: Some(email),
+                role: Some(role),
+                organization_id: organization_id.map(Some),
+                verified: Some(true),
+                ..Default::default()
+            };
+            let user = store.create_user(input, now()).await?;
+            if let Some(p) = password {
+                store.set_password(user.id, &p, now()).await?;
+            }
+            println!(
+                "created user {} ({}, {})",
+                user.id,
+                user.email.unwrap_or_default(),
+                user.role
+            );
+            Ok(())
+        }
+        UserCommand::Password {
+            email,
+            password,
+            db,
+        } => {
+            let store = open(&db).await?;
+            let user = store
+                .user_by_email(&email)
+                .await?
+                .with_context(|| format!("no user with email {email}"))?;
+            store.set_password(user.id, &password, now()).await?;
+            println!("password updated for {email}");
+            Ok(())
+        }
+    }
+}
+
+/// Creates the first admin from the environment on a database without one.
+async fn bootstrap_admin(store: &Store) -> anyhow::Result<()> {
+    if store.count_admins().await? > 0 {
+        return Ok(());
+    }
+    let (Ok(email), Ok(password)) = (
+        std::env::var("STEWARD_ADMIN_EMAIL"),
+        std::env::var("STEWARD_ADMIN_PASSWORD"),
+    ) else {
+        println!(
+            "No admin exists yet. Create one by starting with STEWARD_ADMIN_EMAIL and STEWARD_ADMIN_PASSWORD \
+             (and optionally STEWARD_ADMIN_API_TOKEN) set, or run:\n  \
+             steward user create --role admin --email you@example.com --password '...'\n  \
+             steward token create --email you@example.com"
+        );
+        return Ok(());
+    };
+    let email =
+        Email::parse(&email).map_err(|e| anyhow::anyhow!("STEWARD_ADMIN_EMAIL: {}", e.0))?;
+    let now = now();
+    let admin = match store.user_by_email(email.as_str()).await? {
+        Some(u) => {
+            store
+                .update_user(
+                    u.id,
+                    UserInput {
+                        role: Some(Role::Admin),
+                        ..Default::default()
+                    },
+                    now,
+                )
+                .await?
+        }
+        None => {
+            let input = UserInput {
+                name: Some("Administrator".into()),
+                email: Some(email),
+                role: Some(Role::Admin),
+                verified: Some(true),
+                ..Default::default()
+            };
+            store.create_user(input, now).await?
+        }
+    };
+    store
+        .set_password(admin.id, &password, now)
+        .await
+        .context("STEWARD_ADMIN_PASSWORD")?;
+    if let Ok(token) = std::env::var("STEWARD_ADMIN_API_TOKEN") {
+        store
+            .add_api_token(
+                admin.id,
+                &token,
+                "bootstrap token (STEWARD_ADMIN_API_TOKEN)",
+                now,
+            )
+            .await?;
+    }
+    tracing::info!(
+        user.id = admin.id,
+        "created the first admin from STEWARD_ADMIN_EMAIL"
+    );
+    Ok(())
+}
+
+async fn serve(
+    listen: SocketAddr,
+    db: Db,
+    demo: bool,
+    public_url: Option<String>,
+) -> anyhow::Result<()> {
+    let store = open(&db).await?;
+    bootstrap_admin(&store).await?;
+    if demo {
+        if demo::is_empty(&store).await? {
+            demo::load(&store, demo::DEFAULT_TICKETS, now()).await?;
+        } else {
+            tracing::info!("database already has data; not loading the demo portfolio");
+        }
+    }
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("could not listen on {listen}"))?;
+    let addr = listener.local_addr()?;
+    tracing::info!(%addr, "steward is serving on http://{addr}");
+    let mut state = steward_web::AppState::new(store.clone());
+    state.public_url = public_url.map(Into::into);
+    steward_web::serve(listener, state, shutdown_signal()).await?;
+    store.close().await;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+    tracing::info!("shutting down");
+}

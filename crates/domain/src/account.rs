@@ -111,13 +111,19 @@ mod tests {
         assert_eq!(t(25_000), Tier::MidMarket);
         assert_eq!(t(100_000), Tier::MidMarket);
         assert_eq!(Tier::from_acv(Money(10_000_001)), Tier::Enterprise);
-        assert_eq!(Tier::effective(Some(Money::from_dollars(1)), Some(Tier::Enterprise)), Tier::Enterprise);
+        assert_eq!(
+            Tier::effective(Some(Money::from_dollars(1)), Some(Tier::Enterprise)),
+            Tier::Enterprise
+        );
         assert_eq!(Tier::effective(None, None), Tier::Starter);
     }
 
     #[test]
     fn monthly_fee_is_a_twelfth() {
-        assert_eq!(Money::from_dollars(120_000).monthly_fee(), Money::from_dollars(10_000));
+        assert_eq!(
+            Money::from_dollars(120_000).monthly_fee(),
+            Money::from_dollars(10_000)
+        );
     }
 
     #[test]
@@ -127,6 +133,9 @@ mod tests {
         }
         assert_eq!(Tier::parse_loose("Mid-Market").unwrap(), Tier::MidMarket);
         assert_eq!(CompanySize::parse("1K+").unwrap(), CompanySize::Over1K);
-        assert_eq!(AccountStatus::parse("at-risk").unwrap(), AccountStatus::AtRisk);
+        assert_eq!(
+            AccountStatus::parse("at-risk").unwrap(),
+            AccountStatus::AtRisk
+        );
     }
 }

@@ -85,16 +85,27 @@ pub fn parse(input: &str) -> Result<Query, ParseError> {
                     return Err(ParseError::new(format!("{field} needs a value")));
                 }
                 match (field.as_str(), op) {
-                    ("type", Op::Eq) if !negated => q.object_type = Some(ObjectType::parse(&value)?),
+                    ("type", Op::Eq) if !negated => {
+                        q.object_type = Some(ObjectType::parse(&value)?)
+                    }
                     ("order_by", Op::Eq) => q.order_by = Some(value.to_ascii_lowercase()),
                     ("sort", Op::Eq) => {
                         q.descending = Some(match value.to_ascii_lowercase().as_str() {
                             "desc" => true,
                             "asc" => false,
-                            other => return Err(ParseError::new(format!("sort:{other} must be asc or desc"))),
+                            other => {
+                                return Err(ParseError::new(format!(
+                                    "sort:{other} must be asc or desc"
+                                )));
+                            }
                         })
                     }
-                    _ => q.terms.push(Term { negated, field, op, value }),
+                    _ => q.terms.push(Term {
+                        negated,
+                        field,
+                        op,
+                        value,
+                    }),
                 }
             }
             None => {
@@ -153,7 +164,9 @@ fn split_term(token: &str) -> Option<(String, Op, String)> {
     }
     let rest = &token[idx..];
     // Zendesk accepts both `created>x` and `created:>x`.
-    let rest = rest.strip_prefix(':').map_or(rest, |r| if r.starts_with(['<', '>']) { r } else { rest });
+    let rest = rest
+        .strip_prefix(':')
+        .map_or(rest, |r| if r.starts_with(['<', '>']) { r } else { rest });
     let (op, value) = if let Some(v) = rest.strip_prefix(">=") {
         (Op::Ge, v)
     } else if let Some(v) = rest.strip_prefix("<=") {
@@ -179,7 +192,12 @@ mod tests {
     use super::*;
 
     fn term(negated: bool, field: &str, op: Op, value: &str) -> Term {
-        Term { negated, field: field.into(), op, value: value.into() }
+        Term {
+            negated,
+            field: field.into(),
+            op,
+            value: value.into(),
+        }
     }
 
     #[test]

@@ -149,9 +149,15 @@ mod tests {
         assert!(check_transition(Open, Solved).is_ok());
         assert!(check_transition(Solved, Open).is_ok());
         assert!(check_transition(Solved, Closed).is_ok());
-        assert_eq!(check_transition(Open, Closed), Err(TransitionError::CloseUnsolved));
+        assert_eq!(
+            check_transition(Open, Closed),
+            Err(TransitionError::CloseUnsolved)
+        );
         assert_eq!(check_transition(Closed, Open), Err(TransitionError::Closed));
-        assert_eq!(check_transition(Closed, Closed), Err(TransitionError::Closed));
+        assert_eq!(
+            check_transition(Closed, Closed),
+            Err(TransitionError::Closed)
+        );
         assert_eq!(check_transition(Open, New), Err(TransitionError::BackToNew));
         assert!(check_transition(New, New).is_ok());
         assert!(Status::Pending.is_unsolved() && !Status::Solved.is_unsolved());
@@ -160,7 +166,10 @@ mod tests {
     #[test]
     fn unknown_enum_values_name_the_choices() {
         let err = Status::parse("done").unwrap_err();
-        assert!(err.0.contains("new, open, pending, hold, solved, closed"), "{err}");
+        assert!(
+            err.0.contains("new, open, pending, hold, solved, closed"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -69,7 +69,10 @@ mod tests {
     #[test]
     fn formats_like_zendesk() {
         assert_eq!(format_unix(0), "1970-01-01T00:00:00Z");
-        assert_eq!(parse_rfc3339("2026-01-31T09:00:00Z").unwrap(), 1_769_850_000);
+        assert_eq!(
+            parse_rfc3339("2026-01-31T09:00:00Z").unwrap(),
+            1_769_850_000
+        );
         assert_eq!(format_unix(1_769_850_000), "2026-01-31T09:00:00Z");
     }
 

@@ -36,7 +36,10 @@ pub struct Actor {
 pub enum Scope {
     All,
     Nothing,
-    Roots { roots: &'static [i64], ungrouped: bool },
+    Roots {
+        roots: &'static [i64],
+        ungrouped: bool,
+    },
 }
 
 impl Scope {
@@ -62,9 +65,18 @@ impl Actor {
     pub fn read_scope(&self) -> Scope {
         match self.user.role {
             Role::Admin | Role::Viewer => Scope::All,
-            Role::Csm => Scope::Roots { roots: &[IMPLEMENTATION, TECHNICAL_SUPPORT], ungrouped: false },
-            Role::Agent => Scope::Roots { roots: &[TECHNICAL_SUPPORT, ESCALATIONS], ungrouped: true },
-            Role::Contractor => Scope::Roots { roots: &[TECHNICAL_SUPPORT], ungrouped: false },
+            Role::Csm => Scope::Roots {
+                roots: &[IMPLEMENTATION, TECHNICAL_SUPPORT],
+                ungrouped: false,
+            },
+            Role::Agent => Scope::Roots {
+                roots: &[TECHNICAL_SUPPORT, ESCALATIONS],
+                ungrouped: true,
+            },
+            Role::Contractor => Scope::Roots {
+                roots: &[TECHNICAL_SUPPORT],
+                ungrouped: false,
+            },
             Role::EndUser => Scope::Nothing,
         }
     }
@@ -73,7 +85,10 @@ impl Actor {
         match self.user.role {
             Role::Admin => Scope::All,
             Role::Viewer | Role::EndUser => Scope::Nothing,
-            Role::Csm => Scope::Roots { roots: &[IMPLEMENTATION], ungrouped: false },
+            Role::Csm => Scope::Roots {
+                roots: &[IMPLEMENTATION],
+                ungrouped: false,
+            },
             // Agents and contractors write where they read.
             Role::Agent | Role::Contractor => self.read_scope(),
         }
@@ -84,7 +99,10 @@ impl Actor {
         if self.user.role == Role::EndUser {
             let me = args.int(self.user.id);
             return match (self.org_shares_tickets, self.user.organization_id) {
-                (true, Some(org)) => format!("(t.requester_id = {me} OR t.organization_id = {})", args.int(org)),
+                (true, Some(org)) => format!(
+                    "(t.requester_id = {me} OR t.organization_id = {})",
+                    args.int(org)
+                ),
                 _ => format!("t.requester_id = {me}"),
             };
         }
@@ -93,7 +111,11 @@ impl Actor {
             Scope::Nothing => "1 = 0".into(),
             Scope::Roots { roots, ungrouped } => {
                 let list = args.ints(roots);
-                let null = if ungrouped { " OR t.group_id IS NULL" } else { "" };
+                let null = if ungrouped {
+                    " OR t.group_id IS NULL"
+                } else {
+                    ""
+                };
                 format!(
                     "(t.group_id IN (SELECT id FROM groups WHERE id IN ({list}) OR parent_id IN ({list})){null})"
                 )
@@ -104,6 +126,8 @@ impl Actor {
     /// Whether this end user may read a ticket with these parties.
     pub fn end_user_sees(&self, requester_id: i64, organization_id: Option<i64>) -> bool {
         requester_id == self.user.id
-            || (self.org_shares_tickets && organization_id.is_some() && organization_id == self.user.organization_id)
+            || (self.org_shares_tickets
+                && organization_id.is_some()
+                && organization_id == self.user.organization_id)
     }
 }

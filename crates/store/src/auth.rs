@@ -15,7 +15,7 @@ use crate::{
     Store,
     db::corrupt,
     error::{Result, StoreError},
-    users::{User, USER_COLUMNS, user_from_row},
+    users::{USER_COLUMNS, User, user_from_row},
 };
 
 pub fn hash_password(password: &str) -> Result<String> {
@@ -28,7 +28,11 @@ pub fn hash_password(password: &str) -> Result<String> {
 
 pub fn verify_password(password: &str, hash: &str) -> bool {
     PasswordHash::new(hash)
-        .map(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
+        .map(|parsed| {
+            Argon2::default()
+                .verify_password(password.as_bytes(), &parsed)
+                .is_ok()
+        })
         .unwrap_or(false)
 }
 
@@ -50,9 +54,18 @@ pub const MIN_PASSWORD_LEN: usize = 10;
 impl Store {
     /// Registers `token` for the user. Registering the same string twice is
     /// a conflict, not a silent duplicate.
-    pub async fn add_api_token(&self, user_id: i64, token: &str, description: &str, now: i64) -> Result<i64> {
+    pub async fn add_api_token(
+        &self,
+        user_id: i64,
+        token: &str,
+        description: &str,
+        now: i64,
+    ) -> Result<i64> {
         if token.len() < 16 {
-            return Err(StoreError::invalid("token", "must be at least 16 characters"));
+            return Err(StoreError::invalid(
+                "token",
+                "must be at least 16 characters",
+            ));
         }
         let row = sqlx::query(
             "INSERT INTO api_tokens (user_id, token_sha256, description, created_at)
@@ -66,7 +79,11 @@ impl Store {
         .await
         .map_err(|e| {
             let e = StoreError::from(e);
-            if e.is_unique_violation() { StoreError::Conflict("token already registered".into()) } else { e }
+            if e.is_unique_violation() {
+                StoreError::Conflict("token already registered".into())
+            } else {
+                e
+            }
         })?;
         Ok(row.try_get("id")?)
     }
@@ -78,7 +95,10 @@ impl Store {
              WHERE k.token_sha256 = $1 AND u.active = 1 AND u.suspended = 0"
         );
         let mut conn = self.reader().await?;
-        let row = sqlx::query(&sql).bind(token_digest(token)).fetch_optional(&mut *conn).await?;
+        let row = sqlx::query(&sql)
+            .bind(token_digest(token))
+            .fetch_optional(&mut *conn)
+            .await?;
         row.map(|r| user_from_row(&r)).transpose()
     }
 
@@ -111,12 +131,13 @@ impl Store {
             ));
         }
         let hash = hash_password(password)?;
-        let done = sqlx::query("UPDATE users SET password_hash = $1, updated_at = $2 WHERE id = $3")
-            .bind(hash)
-            .bind(now)
-            .bind(user_id)
-            .execute(&self.write)
-            .await?;
+        let done =
+            sqlx::query("UPDATE users SET password_hash = $1, updated_at = $2 WHERE id = $3")
+                .bind(hash)
+                .bind(now)
+                .bind(user_id)
+                .execute(&self.write)
+                .await?;
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound("user"));
         }

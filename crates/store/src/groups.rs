@@ -80,8 +80,15 @@ impl TicketField {
         let ok = match self.field_type.as_str() {
             "checkbox" => value.is_boolean(),
             "integer" => value.is_i64() || value.as_str().is_some_and(|s| s.parse::<i64>().is_ok()),
-            "decimal" => value.is_number() || value.as_str().is_some_and(|s| s.parse::<f64>().is_ok_and(f64::is_finite)),
-            "tagger" => value.as_str().is_some_and(|s| self.options.iter().any(|o| o == s)),
+            "decimal" => {
+                value.is_number()
+                    || value
+                        .as_str()
+                        .is_some_and(|s| s.parse::<f64>().is_ok_and(f64::is_finite))
+            }
+            "tagger" => value
+                .as_str()
+                .is_some_and(|s| self.options.iter().any(|o| o == s)),
             _ => value.is_string(),
         };
         if !ok {
@@ -106,8 +113,13 @@ impl Store {
     pub async fn group(&self, id: i64) -> Result<Group> {
         let mut conn = self.reader().await?;
         let sql = format!("SELECT {GROUP_COLUMNS} FROM groups WHERE id = $1 AND deleted = 0");
-        let row = sqlx::query(&sql).bind(id).fetch_optional(&mut *conn).await?;
-        row.map(|r| group_from_row(&r)).transpose()?.ok_or(StoreError::NotFound("group"))
+        let row = sqlx::query(&sql)
+            .bind(id)
+            .fetch_optional(&mut *conn)
+            .await?;
+        row.map(|r| group_from_row(&r))
+            .transpose()?
+            .ok_or(StoreError::NotFound("group"))
     }
 
     pub(crate) async fn group_tx(&self, tx: &mut Tx, id: i64) -> Result<Option<Group>> {
@@ -131,7 +143,9 @@ impl Store {
             .ok_or_else(|| StoreError::invalid("name", "is required"))?
             .to_string();
         let mut tx = self.begin().await?;
-        let parent = self.checked_parent(&mut tx, input.parent_id.flatten()).await?;
+        let parent = self
+            .checked_parent(&mut tx, input.parent_id.flatten())
+            .await?;
         let row = sqlx::query(
             "INSERT INTO groups (name, description, parent_id, created_at, updated_at)
              VALUES ($1, $2, $3, $4, $4) RETURNING id",
@@ -150,7 +164,10 @@ impl Store {
 
     pub async fn update_group(&self, id: i64, input: GroupInput, now: i64) -> Result<Group> {
         let mut tx = self.begin().await?;
-        let mut g = self.group_tx(&mut tx, id).await?.ok_or(StoreError::NotFound("group"))?;
+        let mut g = self
+            .group_tx(&mut tx, id)
+            .await?
+            .ok_or(StoreError::NotFound("group"))?;
         if let Some(n) = input.name {
             if n.trim().is_empty() {
                 return Err(StoreError::invalid("name", "cannot be blank"));
@@ -162,7 +179,10 @@ impl Store {
         }
         if let Some(p) = input.parent_id {
             if p == Some(id) {
-                return Err(StoreError::invalid("parent_id", "a group cannot be its own parent"));
+                return Err(StoreError::invalid(
+                    "parent_id",
+                    "a group cannot be its own parent",
+                ));
             }
             g.parent_id = self.checked_parent(&mut tx, p).await?;
         }
@@ -183,10 +203,15 @@ impl Store {
     /// groups are permanent because the policies refer to them.
     pub async fn delete_group(&self, id: i64, now: i64) -> Result<()> {
         if id <= ESCALATIONS {
-            return Err(StoreError::invalid("group", "the default groups cannot be deleted"));
+            return Err(StoreError::invalid(
+                "group",
+                "the default groups cannot be deleted",
+            ));
         }
         let mut tx = self.begin().await?;
-        self.group_tx(&mut tx, id).await?.ok_or(StoreError::NotFound("group"))?;
+        self.group_tx(&mut tx, id)
+            .await?
+            .ok_or(StoreError::NotFound("group"))?;
         let used = sqlx::query(
             "SELECT 1 AS x FROM tickets WHERE group_id = $1 AND status NOT IN ('solved', 'closed') AND deleted = 0 LIMIT 1",
         )
@@ -194,7 +219,10 @@ impl Store {
         .fetch_optional(&mut *tx)
         .await?;
         if used.is_some() {
-            return Err(StoreError::invalid("group", "has unsolved tickets; reassign them first"));
+            return Err(StoreError::invalid(
+                "group",
+                "has unsolved tickets; reassign them first",
+            ));
         }
         sqlx::query("UPDATE groups SET deleted = 1, updated_at = $1 WHERE id = $2")
             .bind(now)
@@ -213,7 +241,10 @@ impl Store {
             .await?
             .ok_or_else(|| StoreError::invalid("parent_id", format!("group {p} does not exist")))?;
         if g.parent_id.is_some() {
-            return Err(StoreError::invalid("parent_id", "subgroups cannot have subgroups"));
+            return Err(StoreError::invalid(
+                "parent_id",
+                "subgroups cannot have subgroups",
+            ));
         }
         Ok(Some(p))
     }
@@ -247,5 +278,9 @@ impl Store {
 }
 
 fn duplicate_group(e: StoreError) -> StoreError {
-    if e.is_unique_violation() { StoreError::invalid("name", "has already been taken") } else { e }
+    if e.is_unique_violation() {
+        StoreError::invalid("name", "has already been taken")
+    } else {
+        e
+    }
 }

@@ -6,7 +6,10 @@
 
 use sqlx::Row;
 
-use crate::{Store, error::{Result, StoreError}};
+use crate::{
+    Store,
+    error::{Result, StoreError},
+};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct JobStatus {

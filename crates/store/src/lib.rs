@@ -28,5 +28,6 @@ pub use orgs::{Account, OrgFilter, OrgInput, Organization};
 pub use outbox::OutboxMessage;
 pub use page::{Page, PageRequest, Sort};
 pub use search::Hit;
+pub use sqlx::Error as DbError;
 pub use tickets::{Audit, Comment, NewComment, RequesterRef, Ticket, TicketFilter, TicketInput};
 pub use users::{User, UserFilter, UserInput};

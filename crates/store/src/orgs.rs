@@ -2,7 +2,9 @@
 //! stored: it is derived from ACV on every read unless an admin pinned it.
 
 use sqlx::{Row, any::AnyRow};
-use steward_domain::{AccountStatus, CompanySize, Industry, Money, Region, Tier, ticket::normalize_tags};
+use steward_domain::{
+    AccountStatus, CompanySize, Industry, Money, Region, Tier, ticket::normalize_tags,
+};
 
 use crate::{
     Store,
@@ -70,12 +72,16 @@ const ORG_COLUMNS: &str = "o.id, o.name, o.external_id, o.details, o.notes, o.do
     o.tier_pinned, o.executive_sponsor, o.technical_lead, o.finance_lead, o.primary_use_case, \
     o.expansion_potential_cents, o.last_health_check, o.next_business_review, o.created_at, o.updated_at";
 
-fn parse_opt<T>(s: Option<String>, f: fn(&str) -> Result<T, steward_domain::ParseError>) -> Result<Option<T>> {
+fn parse_opt<T>(
+    s: Option<String>,
+    f: fn(&str) -> Result<T, steward_domain::ParseError>,
+) -> Result<Option<T>> {
     Ok(s.map(|v| f(&v)).transpose()?)
 }
 
 fn org_from_row(r: &AnyRow) -> Result<Organization> {
-    let money = |c: &str| -> Result<Option<Money>> { Ok(r.try_get::<Option<i64>, _>(c)?.map(Money)) };
+    let money =
+        |c: &str| -> Result<Option<Money>> { Ok(r.try_get::<Option<i64>, _>(c)?.map(Money)) };
     Ok(Organization {
         id: r.try_get("id")?,
         name: r.try_get("name")?,
@@ -184,7 +190,12 @@ impl Store {
         Ok(org)
     }
 
-    pub(crate) async fn create_org_tx(&self, tx: &mut Tx, input: OrgInput, now: i64) -> Result<Organization> {
+    pub(crate) async fn create_org_tx(
+        &self,
+        tx: &mut Tx,
+        input: OrgInput,
+        now: i64,
+    ) -> Result<Organization> {
         let name = input
             .name
             .as_deref()
@@ -217,10 +228,23 @@ impl Store {
         Ok(org)
     }
 
-    async fn save_org(&self, tx: &mut Tx, mut o: Organization, input: OrgInput, now: i64) -> Result<Organization> {
+    async fn save_org(
+        &self,
+        tx: &mut Tx,
+        mut o: Organization,
+        input: OrgInput,
+        now: i64,
+    ) -> Result<Organization> {
         input.apply(&mut o)?;
-        for d in [&o.account.contract_start, &o.account.contract_end, &o.account.renewal_date,
-            &o.account.last_health_check, &o.account.next_business_review].into_iter().flatten()
+        for d in [
+            &o.account.contract_start,
+            &o.account.contract_end,
+            &o.account.renewal_date,
+            &o.account.last_health_check,
+            &o.account.next_business_review,
+        ]
+        .into_iter()
+        .flatten()
         {
             steward_domain::time::parse_date(d).map_err(|e| StoreError::invalid("date", e.0))?;
         }
@@ -271,7 +295,10 @@ impl Store {
         .await
         .map_err(|e| duplicate_name(e.into()))?;
         if self.dialect == Dialect::Sqlite {
-            sqlx::query("DELETE FROM organizations_fts WHERE rowid = $1").bind(o.id).execute(&mut **tx).await?;
+            sqlx::query("DELETE FROM organizations_fts WHERE rowid = $1")
+                .bind(o.id)
+                .execute(&mut **tx)
+                .await?;
             sqlx::query(
                 "INSERT INTO organizations_fts (rowid, name, details, notes)
                  SELECT id, name, coalesce(details, ''), coalesce(notes, '') FROM organizations WHERE id = $1",
@@ -286,26 +313,44 @@ impl Store {
     pub async fn org(&self, id: i64) -> Result<Organization> {
         let mut conn = self.reader().await?;
         let sql = format!("SELECT {ORG_COLUMNS} FROM organizations o WHERE o.id = $1");
-        let row = sqlx::query(&sql).bind(id).fetch_optional(&mut *conn).await?;
-        row.map(|r| org_from_row(&r)).transpose()?.ok_or(StoreError::NotFound("organization"))
+        let row = sqlx::query(&sql)
+            .bind(id)
+            .fetch_optional(&mut *conn)
+            .await?;
+        row.map(|r| org_from_row(&r))
+            .transpose()?
+            .ok_or(StoreError::NotFound("organization"))
     }
 
     pub(crate) async fn org_tx(&self, tx: &mut Tx, id: i64) -> Result<Organization> {
         let sql = format!("SELECT {ORG_COLUMNS} FROM organizations o WHERE o.id = $1");
         let row = sqlx::query(&sql).bind(id).fetch_optional(&mut **tx).await?;
-        row.map(|r| org_from_row(&r)).transpose()?.ok_or(StoreError::NotFound("organization"))
+        row.map(|r| org_from_row(&r))
+            .transpose()?
+            .ok_or(StoreError::NotFound("organization"))
     }
 
     pub async fn org_by_name(&self, name: &str) -> Result<Option<Organization>> {
         let mut conn = self.reader().await?;
         let sql = format!("SELECT {ORG_COLUMNS} FROM organizations o WHERE o.name_key = $1");
-        let row = sqlx::query(&sql).bind(name.trim().to_lowercase()).fetch_optional(&mut *conn).await?;
+        let row = sqlx::query(&sql)
+            .bind(name.trim().to_lowercase())
+            .fetch_optional(&mut *conn)
+            .await?;
         row.map(|r| org_from_row(&r)).transpose()
     }
 
     pub(crate) async fn ensure_org_exists(&self, tx: &mut Tx, id: i64) -> Result<()> {
-        let found = sqlx::query("SELECT id FROM organizations WHERE id = $1").bind(id).fetch_optional(&mut **tx).await?;
-        found.map(|_| ()).ok_or_else(|| StoreError::invalid("organization_id", format!("organization {id} does not exist")))
+        let found = sqlx::query("SELECT id FROM organizations WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&mut **tx)
+            .await?;
+        found.map(|_| ()).ok_or_else(|| {
+            StoreError::invalid(
+                "organization_id",
+                format!("organization {id} does not exist"),
+            )
+        })
     }
 
     pub async fn orgs_by_ids(&self, ids: &[i64]) -> Result<Vec<Organization>> {
@@ -313,13 +358,21 @@ impl Store {
             return Ok(Vec::new());
         }
         let mut args = Args::default();
-        let sql = format!("SELECT {ORG_COLUMNS} FROM organizations o WHERE o.id IN ({}) ORDER BY o.id", args.ints(ids));
+        let sql = format!(
+            "SELECT {ORG_COLUMNS} FROM organizations o WHERE o.id IN ({}) ORDER BY o.id",
+            args.ints(ids)
+        );
         let mut conn = self.reader().await?;
         let rows = args.bind(sqlx::query(&sql)).fetch_all(&mut *conn).await?;
         rows.iter().map(org_from_row).collect()
     }
 
-    pub async fn list_orgs(&self, filter: &OrgFilter, page: PageRequest, sort: Sort) -> Result<Page<Organization>> {
+    pub async fn list_orgs(
+        &self,
+        filter: &OrgFilter,
+        page: PageRequest,
+        sort: Sort,
+    ) -> Result<Page<Organization>> {
         let mut args = Args::default();
         let mut conds = Vec::new();
         if let Some(id) = filter.only_id {
@@ -327,18 +380,53 @@ impl Store {
         }
         if let Some(ids) = &filter.ids {
             if ids.is_empty() {
-                return Ok(Page { items: vec![], count: Some(0), has_more: false, has_prev: false });
+                return Ok(Page {
+                    items: vec![],
+                    count: Some(0),
+                    has_more: false,
+                    has_prev: false,
+                });
             }
             conds.push(format!("o.id IN ({})", args.ints(ids)));
         }
         let cond = and_all(&conds);
         let mut conn = self.reader().await?;
-        let mut out = page::fetch(&mut conn, ORG_COLUMNS, "organizations o", &cond, &args, "o.", sort, page).await?;
+        let mut out = page::fetch(
+            &mut conn,
+            ORG_COLUMNS,
+            "organizations o",
+            &cond,
+            &args,
+            "o.",
+            sort,
+            page,
+        )
+        .await?;
         if matches!(page, PageRequest::Offset { .. }) {
             out.count = Some(page::count(&mut conn, "organizations o", &cond, &args).await?);
         }
-        let items = out.items.iter().map(org_from_row).collect::<Result<Vec<_>>>()?;
-        Ok(Page { items, count: out.count, has_more: out.has_more, has_prev: out.has_prev })
+        let items = out
+            .items
+            .iter()
+            .map(org_from_row)
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Page {
+            items,
+            count: out.count,
+            has_more: out.has_more,
+            has_prev: out.has_prev,
+        })
+    }
+
+    /// Whether any organization or ticket exists (the demo loads only into
+    /// an empty database).
+    pub async fn has_customer_data(&self) -> Result<bool> {
+        let mut conn = self.reader().await?;
+        let row =
+            sqlx::query("SELECT 1 AS x FROM organizations UNION ALL SELECT 1 FROM tickets LIMIT 1")
+                .fetch_optional(&mut *conn)
+                .await?;
+        Ok(row.is_some())
     }
 
     /// Deletes an organization that no ticket or user refers to; Zendesk
@@ -353,17 +441,30 @@ impl Store {
         .fetch_optional(&mut *tx)
         .await?;
         if used.is_some() {
-            return Err(StoreError::invalid("organization", "has users or tickets; move them first"));
+            return Err(StoreError::invalid(
+                "organization",
+                "has users or tickets; move them first",
+            ));
         }
         if self.dialect == Dialect::Sqlite {
-            sqlx::query("DELETE FROM organizations_fts WHERE rowid = $1").bind(id).execute(&mut *tx).await?;
+            sqlx::query("DELETE FROM organizations_fts WHERE rowid = $1")
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
         }
-        sqlx::query("DELETE FROM organizations WHERE id = $1").bind(id).execute(&mut *tx).await?;
+        sqlx::query("DELETE FROM organizations WHERE id = $1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
         tx.commit().await?;
         Ok(())
     }
 }
 
 fn duplicate_name(e: StoreError) -> StoreError {
-    if e.is_unique_violation() { StoreError::invalid("name", "has already been taken") } else { e }
+    if e.is_unique_violation() {
+        StoreError::invalid("name", "has already been taken")
+    } else {
+        e
+    }
 }

@@ -24,7 +24,14 @@ pub struct OutboxMessage {
 impl Store {
     /// Records an effect in the caller's transaction. Returns false when the
     /// same idempotency key was already enqueued.
-    pub async fn enqueue(&self, tx: &mut Tx, kind: &str, key: &str, payload: &serde_json::Value, now: i64) -> Result<bool> {
+    pub async fn enqueue(
+        &self,
+        tx: &mut Tx,
+        kind: &str,
+        key: &str,
+        payload: &serde_json::Value,
+        now: i64,
+    ) -> Result<bool> {
         let done = sqlx::query(
             "INSERT INTO outbox (kind, idempotency_key, payload, available_at, created_at)
              VALUES ($1, $2, $3, $4, $4) ON CONFLICT (idempotency_key) DO NOTHING",
@@ -41,15 +48,29 @@ impl Store {
     /// Claims up to `limit` due messages for `worker` for `lease_secs`.
     /// Work is found through the `(delivered_at, available_at)` index, so
     /// the cost follows what is due, not what was ever sent.
-    pub async fn claim_outbox(&self, worker: &str, limit: i64, lease_secs: i64, now: i64) -> Result<Vec<OutboxMessage>> {
+    pub async fn claim_outbox(
+        &self,
+        worker: &str,
+        limit: i64,
+        lease_secs: i64,
+        now: i64,
+    ) -> Result<Vec<OutboxMessage>> {
         let mut tx = self.begin().await?;
-        let skip_locked = if self.dialect == crate::Dialect::Postgres { " FOR UPDATE SKIP LOCKED" } else { "" };
+        let skip_locked = if self.dialect == crate::Dialect::Postgres {
+            " FOR UPDATE SKIP LOCKED"
+        } else {
+            ""
+        };
         let sql = format!(
             "SELECT id, kind, idempotency_key, payload, attempts FROM outbox
              WHERE delivered_at IS NULL AND available_at <= $1 AND (locked_until IS NULL OR locked_until <= $1)
              ORDER BY available_at, id LIMIT $2{skip_locked}"
         );
-        let rows = sqlx::query(&sql).bind(now).bind(limit).fetch_all(&mut *tx).await?;
+        let rows = sqlx::query(&sql)
+            .bind(now)
+            .bind(limit)
+            .fetch_all(&mut *tx)
+            .await?;
         let mut out = Vec::with_capacity(rows.len());
         for r in rows {
             let m = OutboxMessage {
@@ -83,7 +104,9 @@ impl Store {
     /// Reschedules a failed delivery with exponential backoff (30 s doubling,
     /// capped at 6 h).
     pub async fn fail_outbox(&self, id: i64, attempts: i64, error: &str, now: i64) -> Result<()> {
-        let delay = 30i64.saturating_mul(1 << attempts.clamp(0, 10)).min(6 * 3600);
+        let delay = 30i64
+            .saturating_mul(1 << attempts.clamp(0, 10))
+            .min(6 * 3600);
         sqlx::query("UPDATE outbox SET available_at = $1, locked_until = NULL, last_error = $2 WHERE id = $3")
             .bind(now + delay)
             .bind(error)

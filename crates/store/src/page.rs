@@ -12,8 +12,15 @@ pub const MAX_PER_PAGE: u32 = 100;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PageRequest {
-    Offset { page: u32, per_page: u32 },
-    Cursor { size: u32, after: Option<i64>, before: Option<i64> },
+    Offset {
+        page: u32,
+        per_page: u32,
+    },
+    Cursor {
+        size: u32,
+        after: Option<i64>,
+        before: Option<i64>,
+    },
 }
 
 impl PageRequest {
@@ -30,7 +37,10 @@ pub struct Sort {
 }
 
 impl Sort {
-    pub const ID: Sort = Sort { column: "id", descending: false };
+    pub const ID: Sort = Sort {
+        column: "id",
+        descending: false,
+    };
 }
 
 #[derive(Debug, Clone)]
@@ -45,7 +55,12 @@ pub struct Page<T> {
 
 impl<T> Page<T> {
     pub fn map<U>(self, f: impl FnMut(T) -> U) -> Page<U> {
-        Page { items: self.items.into_iter().map(f).collect(), count: self.count, has_more: self.has_more, has_prev: self.has_prev }
+        Page {
+            items: self.items.into_iter().map(f).collect(),
+            count: self.count,
+            has_more: self.has_more,
+            has_prev: self.has_prev,
+        }
     }
 }
 
@@ -75,24 +90,43 @@ pub(crate) async fn fetch(
             };
             let limit = args.int(per_page + 1);
             let off = args.int(offset);
-            let sql = format!("SELECT {columns} FROM {from} WHERE {cond} ORDER BY {order} LIMIT {limit} OFFSET {off}");
+            let sql = format!(
+                "SELECT {columns} FROM {from} WHERE {cond} ORDER BY {order} LIMIT {limit} OFFSET {off}"
+            );
             let mut rows = args.bind(sqlx::query(&sql)).fetch_all(&mut **conn).await?;
             let has_more = rows.len() as i64 > per_page;
             rows.truncate(per_page as usize);
-            Ok(Page { items: rows, count: None, has_more, has_prev: offset > 0 })
+            Ok(Page {
+                items: rows,
+                count: None,
+                has_more,
+                has_prev: offset > 0,
+            })
         }
-        PageRequest::Cursor { size, after, before } => {
+        PageRequest::Cursor {
+            size,
+            after,
+            before,
+        } => {
             let size = size.clamp(1, MAX_PER_PAGE) as i64;
             // Keyset on id; `before` walks backwards and is reversed after.
             let backwards = before.is_some() && after.is_none();
             let mut conds = vec![format!("({cond})")];
             if let Some(a) = after {
                 let p = args.int(a);
-                conds.push(if sort.descending { format!("{id} < {p}") } else { format!("{id} > {p}") });
+                conds.push(if sort.descending {
+                    format!("{id} < {p}")
+                } else {
+                    format!("{id} > {p}")
+                });
             }
             if let Some(b) = before {
                 let p = args.int(b);
-                conds.push(if sort.descending { format!("{id} > {p}") } else { format!("{id} < {p}") });
+                conds.push(if sort.descending {
+                    format!("{id} > {p}")
+                } else {
+                    format!("{id} < {p}")
+                });
             }
             let desc = sort.descending != backwards;
             let limit = args.int(size + 1);
@@ -106,16 +140,31 @@ pub(crate) async fn fetch(
             rows.truncate(size as usize);
             if backwards {
                 rows.reverse();
-                Ok(Page { items: rows, count: None, has_more: true, has_prev: more })
+                Ok(Page {
+                    items: rows,
+                    count: None,
+                    has_more: true,
+                    has_prev: more,
+                })
             } else {
-                Ok(Page { items: rows, count: None, has_more: more, has_prev: after.is_some() })
+                Ok(Page {
+                    items: rows,
+                    count: None,
+                    has_more: more,
+                    has_prev: after.is_some(),
+                })
             }
         }
     }
 }
 
 /// `SELECT COUNT(*)` for the same condition.
-pub(crate) async fn count(conn: &mut PoolConnection<Any>, from: &str, cond: &str, args: &Args) -> Result<i64> {
+pub(crate) async fn count(
+    conn: &mut PoolConnection<Any>,
+    from: &str,
+    cond: &str,
+    args: &Args,
+) -> Result<i64> {
     let sql = format!("SELECT COUNT(*) AS n FROM {from} WHERE {cond}");
     let row = args.bind(sqlx::query(&sql)).fetch_one(&mut **conn).await?;
     Ok(row.try_get::<i64, _>("n")?)

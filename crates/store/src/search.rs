@@ -40,7 +40,11 @@ fn bad(msg: impl Into<String>) -> StoreError {
 fn time_cond(col: &str, op: Op, value: &str, now: i64, args: &mut Args) -> Result<String> {
     let (start, end) = search_instant(value, now).map_err(|e| bad(e.0))?;
     Ok(match op {
-        Op::Eq => format!("({col} >= {} AND {col} < {})", args.int(start), args.int(end)),
+        Op::Eq => format!(
+            "({col} >= {} AND {col} < {})",
+            args.int(start),
+            args.int(end)
+        ),
         Op::Gt => format!("{col} >= {}", args.int(end)),
         Op::Ge => format!("{col} >= {}", args.int(start)),
         Op::Lt => format!("{col} < {}", args.int(start)),
@@ -63,16 +67,30 @@ fn ordinal<T: Copy + Ord>(all: &[T], op: Op, v: T) -> Vec<T> {
 }
 
 fn in_texts(col: &str, values: &[&str], args: &mut Args) -> String {
-    if values.is_empty() { "1 = 0".into() } else { format!("{col} IN ({})", args.texts(values)) }
+    if values.is_empty() {
+        "1 = 0".into()
+    } else {
+        format!("{col} IN ({})", args.texts(values))
+    }
 }
 
 fn eq_only(t: &Term) -> Result<()> {
-    if t.op == Op::Eq { Ok(()) } else { Err(bad(format!("{} supports only ':'", t.field))) }
+    if t.op == Op::Eq {
+        Ok(())
+    } else {
+        Err(bad(format!("{} supports only ':'", t.field)))
+    }
 }
 
 impl Store {
     /// Full-text condition for `text` (all must match) and `excluded`.
-    fn text_cond(&self, ty: ObjectType, text: &[String], excluded: &[String], args: &mut Args) -> Option<String> {
+    fn text_cond(
+        &self,
+        ty: ObjectType,
+        text: &[String],
+        excluded: &[String],
+        args: &mut Args,
+    ) -> Option<String> {
         if text.is_empty() && excluded.is_empty() {
             return None;
         }
@@ -84,15 +102,31 @@ impl Store {
         let mut conds = Vec::new();
         match self.dialect {
             Dialect::Sqlite => {
-                let expr = |items: &[String]| items.iter().map(|s| fts5_phrase(s)).collect::<Vec<_>>().join(" AND ");
+                let expr = |items: &[String]| {
+                    items
+                        .iter()
+                        .map(|s| fts5_phrase(s))
+                        .collect::<Vec<_>>()
+                        .join(" AND ")
+                };
                 let fts = format!("{table}_fts");
                 if !text.is_empty() {
                     let p = args.text(expr(text));
-                    conds.push(format!("{alias}.id IN (SELECT rowid FROM {fts} WHERE {fts} MATCH {p})"));
+                    conds.push(format!(
+                        "{alias}.id IN (SELECT rowid FROM {fts} WHERE {fts} MATCH {p})"
+                    ));
                 }
                 if !excluded.is_empty() {
-                    let p = args.text(excluded.iter().map(|s| fts5_phrase(s)).collect::<Vec<_>>().join(" OR "));
-                    conds.push(format!("{alias}.id NOT IN (SELECT rowid FROM {fts} WHERE {fts} MATCH {p})"));
+                    let p = args.text(
+                        excluded
+                            .iter()
+                            .map(|s| fts5_phrase(s))
+                            .collect::<Vec<_>>()
+                            .join(" OR "),
+                    );
+                    conds.push(format!(
+                        "{alias}.id NOT IN (SELECT rowid FROM {fts} WHERE {fts} MATCH {p})"
+                    ));
                 }
             }
             Dialect::Postgres => {
@@ -100,7 +134,10 @@ impl Store {
                     conds.push(format!("{alias}.search_vector @@ {}", pg_tsquery(s, args)));
                 }
                 for s in excluded {
-                    conds.push(format!("NOT ({alias}.search_vector @@ {})", pg_tsquery(s, args)));
+                    conds.push(format!(
+                        "NOT ({alias}.search_vector @@ {})",
+                        pg_tsquery(s, args)
+                    ));
                 }
             }
         }
@@ -116,12 +153,17 @@ impl Store {
                     return Ok(Some(vec![id]));
                 }
                 let mut conn = self.reader().await?;
-                let rows: Vec<sqlx::any::AnyRow> = sqlx::query("SELECT id FROM users WHERE email = $1 OR lower(name) = $1")
-                    .bind(v.to_string())
-                    .fetch_all(&mut *conn)
-                    .await?;
+                let rows: Vec<sqlx::any::AnyRow> =
+                    sqlx::query("SELECT id FROM users WHERE email = $1 OR lower(name) = $1")
+                        .bind(v.to_string())
+                        .fetch_all(&mut *conn)
+                        .await?;
                 use sqlx::Row;
-                Ok(Some(rows.iter().map(|r| r.try_get::<i64, _>("id")).collect::<Result<_, _>>()?))
+                Ok(Some(
+                    rows.iter()
+                        .map(|r| r.try_get::<i64, _>("id"))
+                        .collect::<Result<_, _>>()?,
+                ))
             }
         }
     }
@@ -139,7 +181,11 @@ impl Store {
             .bind(value.to_lowercase())
             .fetch_all(&mut *conn)
             .await?;
-        Ok(Some(rows.iter().map(|r| r.try_get::<i64, _>("id")).collect::<Result<_, _>>()?))
+        Ok(Some(
+            rows.iter()
+                .map(|r| r.try_get::<i64, _>("id"))
+                .collect::<Result<_, _>>()?,
+        ))
     }
 
     async fn group_ids_matching(&self, value: &str) -> Result<Option<Vec<i64>>> {
@@ -150,7 +196,14 @@ impl Store {
             return Ok(Some(vec![id]));
         }
         let v = value.to_lowercase();
-        Ok(Some(self.groups().await?.into_iter().filter(|g| g.name.to_lowercase() == v).map(|g| g.id).collect()))
+        Ok(Some(
+            self.groups()
+                .await?
+                .into_iter()
+                .filter(|g| g.name.to_lowercase() == v)
+                .map(|g| g.id)
+                .collect(),
+        ))
     }
 
     /// `col IN (ids)`, `col IS NULL` for "none", negated when asked.
@@ -160,21 +213,37 @@ impl Store {
             Some(ids) if ids.is_empty() => "1 = 0".into(),
             Some(ids) => format!("{col} IN ({})", args.ints(&ids)),
         };
-        if negated { format!("NOT ({positive})") } else { positive }
+        if negated {
+            format!("NOT ({positive})")
+        } else {
+            positive
+        }
     }
 
-    async fn ticket_conds(&self, q: &Query, actor: &Actor, now: i64, args: &mut Args) -> Result<Vec<String>> {
+    async fn ticket_conds(
+        &self,
+        q: &Query,
+        actor: &Actor,
+        now: i64,
+        args: &mut Args,
+    ) -> Result<Vec<String>> {
         let mut conds = vec!["t.deleted = 0".to_string(), actor.ticket_condition(args)];
         for t in &q.terms {
             let cond = match t.field.as_str() {
                 "status" => {
                     let s = Status::parse(&t.value).map_err(|e| bad(e.0))?;
-                    let set: Vec<&str> = ordinal(Status::ALL, t.op, s).iter().map(|s| s.as_str()).collect();
+                    let set: Vec<&str> = ordinal(Status::ALL, t.op, s)
+                        .iter()
+                        .map(|s| s.as_str())
+                        .collect();
                     in_texts("t.status", &set, args)
                 }
                 "priority" => {
                     let p = Priority::parse_any(&t.value).map_err(|e| bad(e.0))?;
-                    let set: Vec<&str> = ordinal(Priority::ALL, t.op, p).iter().map(|s| s.as_str()).collect();
+                    let set: Vec<&str> = ordinal(Priority::ALL, t.op, p)
+                        .iter()
+                        .map(|s| s.as_str())
+                        .collect();
                     in_texts("t.priority", &set, args)
                 }
                 "ticket_type" => {
@@ -189,7 +258,9 @@ impl Store {
                 "tags" | "tag" => {
                     eq_only(t)?;
                     let p = args.text(t.value.to_lowercase());
-                    format!("EXISTS (SELECT 1 FROM ticket_tags x WHERE x.tag = {p} AND x.ticket_id = t.id)")
+                    format!(
+                        "EXISTS (SELECT 1 FROM ticket_tags x WHERE x.tag = {p} AND x.ticket_id = t.id)"
+                    )
                 }
                 "created" | "created_at" => time_cond("t.created_at", t.op, &t.value, now, args)?,
                 "updated" | "updated_at" => time_cond("t.updated_at", t.op, &t.value, now, args)?,
@@ -212,8 +283,15 @@ impl Store {
                 }
                 "id" | "problem" | "problem_id" => {
                     eq_only(t)?;
-                    let v: i64 = t.value.parse().map_err(|_| bad(format!("{} needs a number", t.field)))?;
-                    let col = if t.field == "id" { "t.id" } else { "t.problem_id" };
+                    let v: i64 = t
+                        .value
+                        .parse()
+                        .map_err(|_| bad(format!("{} needs a number", t.field)))?;
+                    let col = if t.field == "id" {
+                        "t.id"
+                    } else {
+                        "t.problem_id"
+                    };
                     format!("{col} = {}", args.int(v))
                 }
                 "external_id" => {
@@ -222,25 +300,42 @@ impl Store {
                 }
                 "subject" => {
                     eq_only(t)?;
-                    format!("lower(t.subject) LIKE {}", args.text(format!("%{}%", like_escape(&t.value.to_lowercase()))))
+                    format!(
+                        "lower(t.subject) LIKE {}",
+                        args.text(format!("%{}%", like_escape(&t.value.to_lowercase())))
+                    )
                 }
                 "description" | "comment" => {
                     eq_only(t)?;
                     let text = [t.value.clone()];
                     let none: [String; 0] = [];
-                    let (pos, neg): (&[String], &[String]) = if t.negated { (&none, &text) } else { (&text, &none) };
+                    let (pos, neg): (&[String], &[String]) = if t.negated {
+                        (&none, &text)
+                    } else {
+                        (&text, &none)
+                    };
                     conds.extend(self.text_cond(ObjectType::Ticket, pos, neg, args));
                     continue;
                 }
                 other => return Err(bad(format!("unknown field {other} for tickets"))),
             };
-            conds.push(if t.negated { format!("NOT ({cond})") } else { cond });
+            conds.push(if t.negated {
+                format!("NOT ({cond})")
+            } else {
+                cond
+            });
         }
         conds.extend(self.text_cond(ObjectType::Ticket, &q.text, &q.excluded_text, args));
         Ok(conds)
     }
 
-    async fn user_conds(&self, q: &Query, actor: &Actor, now: i64, args: &mut Args) -> Result<Vec<String>> {
+    async fn user_conds(
+        &self,
+        q: &Query,
+        actor: &Actor,
+        now: i64,
+        args: &mut Args,
+    ) -> Result<Vec<String>> {
         let mut conds = vec!["u.active = 1".to_string()];
         if actor.role() == Role::EndUser {
             conds.push(format!("u.id = {}", args.int(actor.id())));
@@ -253,7 +348,10 @@ impl Store {
                     match t.value.to_lowercase().as_str() {
                         "agent" => "u.role IN ('agent', 'csm', 'contractor', 'viewer')".to_string(),
                         "end-user" | "end_user" | "enduser" => "u.role = 'end-user'".to_string(),
-                        v => format!("u.role = {}", args.text(Role::parse(v).map_err(|e| bad(e.0))?.as_str())),
+                        v => format!(
+                            "u.role = {}",
+                            args.text(Role::parse(v).map_err(|e| bad(e.0))?.as_str())
+                        ),
                     }
                 }
                 "email" => {
@@ -262,7 +360,10 @@ impl Store {
                 }
                 "name" => {
                     eq_only(t)?;
-                    format!("lower(u.name) LIKE {}", args.text(format!("%{}%", like_escape(&t.value.to_lowercase()))))
+                    format!(
+                        "lower(u.name) LIKE {}",
+                        args.text(format!("%{}%", like_escape(&t.value.to_lowercase())))
+                    )
                 }
                 "organization" | "org" => {
                     eq_only(t)?;
@@ -285,13 +386,23 @@ impl Store {
                 "updated" | "updated_at" => time_cond("u.updated_at", t.op, &t.value, now, args)?,
                 other => return Err(bad(format!("unknown field {other} for users"))),
             };
-            conds.push(if t.negated { format!("NOT ({cond})") } else { cond });
+            conds.push(if t.negated {
+                format!("NOT ({cond})")
+            } else {
+                cond
+            });
         }
         conds.extend(self.text_cond(ObjectType::User, &q.text, &q.excluded_text, args));
         Ok(conds)
     }
 
-    fn org_conds(&self, q: &Query, actor: &Actor, now: i64, args: &mut Args) -> Result<Vec<String>> {
+    fn org_conds(
+        &self,
+        q: &Query,
+        actor: &Actor,
+        now: i64,
+        args: &mut Args,
+    ) -> Result<Vec<String>> {
         let mut conds = Vec::new();
         if actor.role() == Role::EndUser {
             match actor.user.organization_id {
@@ -303,7 +414,10 @@ impl Store {
             let cond = match t.field.as_str() {
                 "name" => {
                     eq_only(t)?;
-                    format!("o.name_key LIKE {}", args.text(format!("%{}%", like_escape(&t.value.to_lowercase()))))
+                    format!(
+                        "o.name_key LIKE {}",
+                        args.text(format!("%{}%", like_escape(&t.value.to_lowercase())))
+                    )
                 }
                 "tags" | "tag" => {
                     eq_only(t)?;
@@ -325,7 +439,11 @@ impl Store {
                 "updated" | "updated_at" => time_cond("o.updated_at", t.op, &t.value, now, args)?,
                 other => return Err(bad(format!("unknown field {other} for organizations"))),
             };
-            conds.push(if t.negated { format!("NOT ({cond})") } else { cond });
+            conds.push(if t.negated {
+                format!("NOT ({cond})")
+            } else {
+                cond
+            });
         }
         conds.extend(self.text_cond(ObjectType::Organization, &q.text, &q.excluded_text, args));
         Ok(conds)
@@ -334,12 +452,26 @@ impl Store {
     /// Runs a search. Without `type:`, every type whose fields fit the
     /// query is searched and results come organizations, users, then
     /// tickets, as one paginated list.
-    pub async fn search(&self, actor: &Actor, q: &Query, page: (u32, u32), now: i64) -> Result<Page<Hit>> {
+    pub async fn search(
+        &self,
+        actor: &Actor,
+        q: &Query,
+        page: (u32, u32),
+        now: i64,
+    ) -> Result<Page<Hit>> {
         let (page_no, per_page) = (page.0.max(1), page.1.clamp(1, page::MAX_PER_PAGE));
         let types: Vec<ObjectType> = match q.object_type {
-            Some(ObjectType::Group) => return Err(bad("searching groups is not supported; list /api/v2/groups")),
+            Some(ObjectType::Group) => {
+                return Err(bad(
+                    "searching groups is not supported; list /api/v2/groups",
+                ));
+            }
             Some(t) => vec![t],
-            None => vec![ObjectType::Organization, ObjectType::User, ObjectType::Ticket],
+            None => vec![
+                ObjectType::Organization,
+                ObjectType::User,
+                ObjectType::Ticket,
+            ],
         };
         let mut plans = Vec::new();
         let mut first_error = None;
@@ -378,7 +510,9 @@ impl Store {
             let sort = sort_for(ty, q)?;
             // Fetch the window [skip, skip + want) of this type.
             let rows = if ty == ObjectType::Organization {
-                let orgs = self.search_orgs_window(&cond, &args, sort, skip, want).await?;
+                let orgs = self
+                    .search_orgs_window(&cond, &args, sort, skip, want)
+                    .await?;
                 orgs.into_iter().map(Hit::Organization).collect::<Vec<_>>()
             } else {
                 let mut a = args.clone();
@@ -390,11 +524,24 @@ impl Store {
                 };
                 let lim = a.int(want);
                 let off = a.int(skip);
-                let sql = format!("SELECT {cols} FROM {from} WHERE {cond} ORDER BY {order} LIMIT {lim} OFFSET {off}");
+                let sql = format!(
+                    "SELECT {cols} FROM {from} WHERE {cond} ORDER BY {order} LIMIT {lim} OFFSET {off}"
+                );
                 let rows = a.bind(sqlx::query(&sql)).fetch_all(&mut *conn).await?;
                 match ty {
-                    ObjectType::Ticket => self.hydrate(&mut conn, &rows).await?.into_iter().map(Hit::Ticket).collect(),
-                    _ => rows.iter().map(user_from_row).collect::<Result<Vec<_>>>()?.into_iter().map(Hit::User).collect(),
+                    ObjectType::Ticket => self
+                        .hydrate(&mut conn, &rows)
+                        .await?
+                        .into_iter()
+                        .map(Hit::Ticket)
+                        .collect(),
+                    _ => rows
+                        .iter()
+                        .map(user_from_row)
+                        .collect::<Result<Vec<_>>>()?
+                        .into_iter()
+                        .map(Hit::User)
+                        .collect(),
                 }
             };
             want -= rows.len() as i64;
@@ -402,17 +549,35 @@ impl Store {
             hits.extend(rows);
         }
         let has_more = (page_no as i64) * (per_page as i64) < total;
-        Ok(Page { items: hits, count: Some(total), has_more, has_prev: page_no > 1 })
+        Ok(Page {
+            items: hits,
+            count: Some(total),
+            has_more,
+            has_prev: page_no > 1,
+        })
     }
 
-    async fn search_orgs_window(&self, cond: &str, args: &Args, sort: Sort, skip: i64, want: i64) -> Result<Vec<Organization>> {
+    async fn search_orgs_window(
+        &self,
+        cond: &str,
+        args: &Args,
+        sort: Sort,
+        skip: i64,
+        want: i64,
+    ) -> Result<Vec<Organization>> {
         // Organizations are few; select ids here and load them whole.
         let mut a = args.clone();
         let dir = if sort.descending { "DESC" } else { "ASC" };
         let lim = a.int(want);
         let off = a.int(skip);
-        let col = if sort.column == "id" { "o.id".to_string() } else { format!("o.{}", sort.column) };
-        let sql = format!("SELECT o.id FROM organizations o WHERE {cond} ORDER BY {col} {dir}, o.id {dir} LIMIT {lim} OFFSET {off}");
+        let col = if sort.column == "id" {
+            "o.id".to_string()
+        } else {
+            format!("o.{}", sort.column)
+        };
+        let sql = format!(
+            "SELECT o.id FROM organizations o WHERE {cond} ORDER BY {col} {dir}, o.id {dir} LIMIT {lim} OFFSET {off}"
+        );
         let mut conn = self.reader().await?;
         use sqlx::Row;
         let ids: Vec<i64> = a
@@ -441,7 +606,12 @@ fn sort_for(ty: ObjectType, q: &Query) -> Result<Sort> {
         (Some("status"), ObjectType::Ticket) => "status",
         (Some("ticket_type"), ObjectType::Ticket) => "ticket_type",
         (Some("name"), ObjectType::User | ObjectType::Organization) => "name",
-        (Some(other), _) => return Err(bad(format!("cannot order {} results by {other}", ty.as_str()))),
+        (Some(other), _) => {
+            return Err(bad(format!(
+                "cannot order {} results by {other}",
+                ty.as_str()
+            )));
+        }
     };
     Ok(Sort { column, descending })
 }
@@ -451,7 +621,11 @@ fn sort_for(ty: ObjectType, q: &Query) -> Result<Sort> {
 fn fts5_phrase(s: &str) -> String {
     let prefix = s.ends_with('*') && !s.contains(' ');
     let body = s.trim_end_matches('*').replace('"', "\"\"");
-    if prefix { format!("\"{body}\"*") } else { format!("\"{body}\"") }
+    if prefix {
+        format!("\"{body}\"*")
+    } else {
+        format!("\"{body}\"")
+    }
 }
 
 /// A PostgreSQL tsquery for a phrase (or a `word*` prefix).
@@ -471,7 +645,13 @@ fn pg_tsquery(s: &str, args: &mut Args) -> String {
         let expr = words
             .iter()
             .enumerate()
-            .map(|(i, w)| if i == last { format!("{w}:*") } else { w.clone() })
+            .map(|(i, w)| {
+                if i == last {
+                    format!("{w}:*")
+                } else {
+                    w.clone()
+                }
+            })
             .collect::<Vec<_>>()
             .join(" <-> ");
         format!("to_tsquery('simple', {})", args.text(expr))
@@ -503,7 +683,13 @@ mod tests {
 
     #[test]
     fn ordinal_sets() {
-        assert_eq!(ordinal(Status::ALL, Op::Lt, Status::Solved), vec![Status::New, Status::Open, Status::Pending, Status::Hold]);
-        assert_eq!(ordinal(Priority::ALL, Op::Gt, Priority::Normal), vec![Priority::High, Priority::Urgent]);
+        assert_eq!(
+            ordinal(Status::ALL, Op::Lt, Status::Solved),
+            vec![Status::New, Status::Open, Status::Pending, Status::Hold]
+        );
+        assert_eq!(
+            ordinal(Priority::ALL, Op::Gt, Priority::Normal),
+            vec![Priority::High, Priority::Urgent]
+        );
     }
 }

@@ -28,14 +28,23 @@ impl Args {
 
     /// `a, b, c` placeholders for an IN list (never empty: callers check).
     pub fn ints(&mut self, vs: &[i64]) -> String {
-        vs.iter().map(|v| self.int(*v)).collect::<Vec<_>>().join(", ")
+        vs.iter()
+            .map(|v| self.int(*v))
+            .collect::<Vec<_>>()
+            .join(", ")
     }
 
     pub fn texts(&mut self, vs: &[&str]) -> String {
-        vs.iter().map(|v| self.text(*v)).collect::<Vec<_>>().join(", ")
+        vs.iter()
+            .map(|v| self.text(*v))
+            .collect::<Vec<_>>()
+            .join(", ")
     }
 
-    pub fn bind<'q>(&'q self, mut q: Query<'q, Any, AnyArguments<'q>>) -> Query<'q, Any, AnyArguments<'q>> {
+    pub fn bind<'q>(
+        &'q self,
+        mut q: Query<'q, Any, AnyArguments<'q>>,
+    ) -> Query<'q, Any, AnyArguments<'q>> {
         for a in &self.0 {
             q = match a {
                 Arg::Int(v) => q.bind(*v),
@@ -48,5 +57,9 @@ impl Args {
 
 /// Joins conditions with AND; an empty list is "true".
 pub(crate) fn and_all(conds: &[String]) -> String {
-    if conds.is_empty() { "1 = 1".to_string() } else { conds.join(" AND ") }
+    if conds.is_empty() {
+        "1 = 1".to_string()
+    } else {
+        conds.join(" AND ")
+    }
 }

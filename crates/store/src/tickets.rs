@@ -178,7 +178,8 @@ pub(crate) const TICKET_COLUMNS: &str = "t.id, t.subject, t.description, t.reque
     t.tags, t.custom_fields, t.via, t.external_id, t.due_at, t.is_public, t.created_at, t.updated_at, t.solved_at";
 
 pub(crate) fn ticket_from_row(r: &AnyRow) -> Result<Ticket> {
-    let fields: BTreeMap<i64, Value> = serde_json::from_str(&r.try_get::<String, _>("custom_fields")?)?;
+    let fields: BTreeMap<i64, Value> =
+        serde_json::from_str(&r.try_get::<String, _>("custom_fields")?)?;
     Ok(Ticket {
         id: r.try_get("id")?,
         subject: r.try_get("subject")?,
@@ -190,7 +191,9 @@ pub(crate) fn ticket_from_row(r: &AnyRow) -> Result<Ticket> {
         assignee_id: r.try_get("assignee_id")?,
         priority: Priority::parse(&r.try_get::<String, _>("priority")?)?,
         status: Status::parse(&r.try_get::<String, _>("status")?)?,
-        ticket_type: opt_str(r, "ticket_type")?.map(|s| TicketType::parse(&s)).transpose()?,
+        ticket_type: opt_str(r, "ticket_type")?
+            .map(|s| TicketType::parse(&s))
+            .transpose()?,
         problem_id: r.try_get("problem_id")?,
         tags: split_tags(&r.try_get::<String, _>("tags")?),
         custom_fields: fields,
@@ -299,11 +302,23 @@ impl Store {
         let mut args = Args::default();
         let vis = actor.ticket_condition(&mut args);
         let p = args.int(id);
-        let sql = format!("SELECT {TICKET_COLUMNS} FROM tickets t WHERE t.id = {p} AND t.deleted = 0 AND {vis}");
+        let sql = format!(
+            "SELECT {TICKET_COLUMNS} FROM tickets t WHERE t.id = {p} AND t.deleted = 0 AND {vis}"
+        );
         let mut conn = self.reader().await?;
-        let row = args.bind(sqlx::query(&sql)).fetch_optional(&mut *conn).await?;
-        let mut t = row.map(|r| ticket_from_row(&r)).transpose()?.ok_or(StoreError::NotFound("ticket"))?;
-        t.follower_ids = self.followers_of(&mut conn, &[t.id]).await?.remove(&t.id).unwrap_or_default();
+        let row = args
+            .bind(sqlx::query(&sql))
+            .fetch_optional(&mut *conn)
+            .await?;
+        let mut t = row
+            .map(|r| ticket_from_row(&r))
+            .transpose()?
+            .ok_or(StoreError::NotFound("ticket"))?;
+        t.follower_ids = self
+            .followers_of(&mut conn, &[t.id])
+            .await?
+            .remove(&t.id)
+            .unwrap_or_default();
         Ok(t)
     }
 
@@ -322,13 +337,22 @@ impl Store {
             args.ints(ids)
         );
         for r in args.bind(sqlx::query(&sql)).fetch_all(&mut **conn).await? {
-            out.entry(r.try_get("ticket_id")?).or_default().push(r.try_get("user_id")?);
+            out.entry(r.try_get("ticket_id")?)
+                .or_default()
+                .push(r.try_get("user_id")?);
         }
         Ok(out)
     }
 
-    pub(crate) async fn hydrate(&self, conn: &mut sqlx::pool::PoolConnection<sqlx::Any>, rows: &[AnyRow]) -> Result<Vec<Ticket>> {
-        let mut tickets = rows.iter().map(ticket_from_row).collect::<Result<Vec<_>>>()?;
+    pub(crate) async fn hydrate(
+        &self,
+        conn: &mut sqlx::pool::PoolConnection<sqlx::Any>,
+        rows: &[AnyRow],
+    ) -> Result<Vec<Ticket>> {
+        let mut tickets = rows
+            .iter()
+            .map(ticket_from_row)
+            .collect::<Result<Vec<_>>>()?;
         let ids: Vec<i64> = tickets.iter().map(|t| t.id).collect();
         let mut followers = self.followers_of(conn, &ids).await?;
         for t in &mut tickets {
@@ -337,12 +361,26 @@ impl Store {
         Ok(tickets)
     }
 
-    pub async fn list_tickets(&self, actor: &Actor, filter: &TicketFilter, page: PageRequest, sort: Sort) -> Result<Page<Ticket>> {
+    pub async fn list_tickets(
+        &self,
+        actor: &Actor,
+        filter: &TicketFilter,
+        page: PageRequest,
+        sort: Sort,
+    ) -> Result<Page<Ticket>> {
         let mut args = Args::default();
-        let mut conds = vec!["t.deleted = 0".to_string(), actor.ticket_condition(&mut args)];
+        let mut conds = vec![
+            "t.deleted = 0".to_string(),
+            actor.ticket_condition(&mut args),
+        ];
         if let Some(ids) = &filter.ids {
             if ids.is_empty() {
-                return Ok(Page { items: vec![], count: Some(0), has_more: false, has_prev: false });
+                return Ok(Page {
+                    items: vec![],
+                    count: Some(0),
+                    has_more: false,
+                    has_prev: false,
+                });
             }
             conds.push(format!("t.id IN ({})", args.ints(ids)));
         }
@@ -362,20 +400,44 @@ impl Store {
         }
         let cond = and_all(&conds);
         let mut conn = self.reader().await?;
-        let out = page::fetch(&mut conn, TICKET_COLUMNS, "tickets t", &cond, &args, "t.", sort, page).await?;
+        let out = page::fetch(
+            &mut conn,
+            TICKET_COLUMNS,
+            "tickets t",
+            &cond,
+            &args,
+            "t.",
+            sort,
+            page,
+        )
+        .await?;
         let count = match page {
             PageRequest::Offset { .. } if filter.is_empty() && actor.role() != Role::EndUser => {
-                Some(self.visible_ticket_count(&mut conn, actor.read_scope()).await?)
+                Some(
+                    self.visible_ticket_count(&mut conn, actor.read_scope())
+                        .await?,
+                )
             }
-            PageRequest::Offset { .. } => Some(page::count(&mut conn, "tickets t", &cond, &args).await?),
+            PageRequest::Offset { .. } => {
+                Some(page::count(&mut conn, "tickets t", &cond, &args).await?)
+            }
             PageRequest::Cursor { .. } => None,
         };
         let items = self.hydrate(&mut conn, &out.items).await?;
-        Ok(Page { items, count, has_more: out.has_more, has_prev: out.has_prev })
+        Ok(Page {
+            items,
+            count,
+            has_more: out.has_more,
+            has_prev: out.has_prev,
+        })
     }
 
     /// The number of live tickets in a scope, from the counters.
-    async fn visible_ticket_count(&self, conn: &mut sqlx::pool::PoolConnection<sqlx::Any>, scope: Scope) -> Result<i64> {
+    async fn visible_ticket_count(
+        &self,
+        conn: &mut sqlx::pool::PoolConnection<sqlx::Any>,
+        scope: Scope,
+    ) -> Result<i64> {
         let mut args = Args::default();
         let cond = match scope {
             Scope::All => "1 = 1".to_string(),
@@ -383,15 +445,25 @@ impl Store {
             Scope::Roots { roots, ungrouped } => {
                 let list = args.ints(roots);
                 let null = if ungrouped { " OR group_key = 0" } else { "" };
-                format!("(group_key IN (SELECT id FROM groups WHERE id IN ({list}) OR parent_id IN ({list})){null})")
+                format!(
+                    "(group_key IN (SELECT id FROM groups WHERE id IN ({list}) OR parent_id IN ({list})){null})"
+                )
             }
         };
-        let sql = format!("SELECT CAST(COALESCE(SUM(n), 0) AS BIGINT) AS n FROM ticket_counts WHERE {cond}");
+        let sql = format!(
+            "SELECT CAST(COALESCE(SUM(n), 0) AS BIGINT) AS n FROM ticket_counts WHERE {cond}"
+        );
         let row = args.bind(sqlx::query(&sql)).fetch_one(&mut **conn).await?;
         Ok(row.try_get("n")?)
     }
 
-    pub async fn comments(&self, actor: &Actor, ticket_id: i64, page: PageRequest, sort: Sort) -> Result<Page<Comment>> {
+    pub async fn comments(
+        &self,
+        actor: &Actor,
+        ticket_id: i64,
+        page: PageRequest,
+        sort: Sort,
+    ) -> Result<Page<Comment>> {
         self.ticket(actor, ticket_id).await?;
         let mut args = Args::default();
         let mut cond = format!("c.ticket_id = {}", args.int(ticket_id));
@@ -400,16 +472,40 @@ impl Store {
         }
         let cols = "c.id, c.ticket_id, c.audit_id, c.author_id, c.public, c.body, c.html_body, c.via, c.created_at";
         let mut conn = self.reader().await?;
-        let mut out = page::fetch(&mut conn, cols, "ticket_comments c", &cond, &args, "c.", sort, page).await?;
+        let mut out = page::fetch(
+            &mut conn,
+            cols,
+            "ticket_comments c",
+            &cond,
+            &args,
+            "c.",
+            sort,
+            page,
+        )
+        .await?;
         if matches!(page, PageRequest::Offset { .. }) {
             out.count = Some(page::count(&mut conn, "ticket_comments c", &cond, &args).await?);
         }
-        let items = out.items.iter().map(comment_from_row).collect::<Result<Vec<_>>>()?;
-        Ok(Page { items, count: out.count, has_more: out.has_more, has_prev: out.has_prev })
+        let items = out
+            .items
+            .iter()
+            .map(comment_from_row)
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Page {
+            items,
+            count: out.count,
+            has_more: out.has_more,
+            has_prev: out.has_prev,
+        })
     }
 
     /// The audit trail of a ticket (staff only: it shows internal notes).
-    pub async fn audits(&self, actor: &Actor, ticket_id: i64, page: PageRequest) -> Result<Page<Audit>> {
+    pub async fn audits(
+        &self,
+        actor: &Actor,
+        ticket_id: i64,
+        page: PageRequest,
+    ) -> Result<Page<Audit>> {
         self.ticket(actor, ticket_id).await?;
         if !actor.role().is_staff() {
             return Err(StoreError::Forbidden("end users cannot read audits".into()));
@@ -418,27 +514,59 @@ impl Store {
         let cond = format!("a.ticket_id = {}", args.int(ticket_id));
         let cols = "a.id, a.ticket_id, a.author_id, a.via, a.events, a.created_at";
         let mut conn = self.reader().await?;
-        let mut out = page::fetch(&mut conn, cols, "ticket_audits a", &cond, &args, "a.", Sort::ID, page).await?;
+        let mut out = page::fetch(
+            &mut conn,
+            cols,
+            "ticket_audits a",
+            &cond,
+            &args,
+            "a.",
+            Sort::ID,
+            page,
+        )
+        .await?;
         if matches!(page, PageRequest::Offset { .. }) {
             out.count = Some(page::count(&mut conn, "ticket_audits a", &cond, &args).await?);
         }
-        let items = out.items.iter().map(audit_from_row).collect::<Result<Vec<_>>>()?;
-        Ok(Page { items, count: out.count, has_more: out.has_more, has_prev: out.has_prev })
+        let items = out
+            .items
+            .iter()
+            .map(audit_from_row)
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Page {
+            items,
+            count: out.count,
+            has_more: out.has_more,
+            has_prev: out.has_prev,
+        })
     }
 
     // ----- writing -------------------------------------------------------
 
-    pub async fn create_ticket(&self, actor: &Actor, input: TicketInput, now: i64) -> Result<(Ticket, Audit)> {
+    pub async fn create_ticket(
+        &self,
+        actor: &Actor,
+        input: TicketInput,
+        now: i64,
+    ) -> Result<(Ticket, Audit)> {
         let mut tx = self.begin().await?;
         let out = self.create_ticket_tx(&mut tx, actor, input, now).await?;
         tx.commit().await?;
         Ok(out)
     }
 
-    pub async fn create_ticket_tx(&self, tx: &mut Tx, actor: &Actor, mut input: TicketInput, now: i64) -> Result<(Ticket, Audit)> {
+    pub async fn create_ticket_tx(
+        &self,
+        tx: &mut Tx,
+        actor: &Actor,
+        mut input: TicketInput,
+        now: i64,
+    ) -> Result<(Ticket, Audit)> {
         let role = actor.role();
         if !role.can_write() {
-            return Err(StoreError::Forbidden("viewers cannot create tickets".into()));
+            return Err(StoreError::Forbidden(
+                "viewers cannot create tickets".into(),
+            ));
         }
         let fields = self.ticket_fields().await?;
         if role == Role::EndUser {
@@ -457,12 +585,23 @@ impl Store {
         let comment = input
             .comment
             .take()
-            .filter(|c| !c.body.trim().is_empty() || c.html_body.as_deref().is_some_and(|h| !h.trim().is_empty()))
-            .ok_or_else(|| StoreError::invalid("description", "cannot be blank (send ticket.comment.body)"))?;
+            .filter(|c| {
+                !c.body.trim().is_empty()
+                    || c.html_body.as_deref().is_some_and(|h| !h.trim().is_empty())
+            })
+            .ok_or_else(|| {
+                StoreError::invalid("description", "cannot be blank (send ticket.comment.body)")
+            })?;
         let comment_text = comment_plain(&comment);
         let subject = match input.subject.as_deref().map(str::trim) {
             Some(s) if !s.is_empty() => s.to_string(),
-            _ => comment_text.lines().next().unwrap_or_default().chars().take(80).collect(),
+            _ => comment_text
+                .lines()
+                .next()
+                .unwrap_or_default()
+                .chars()
+                .take(80)
+                .collect(),
         };
         let requester_id = match input.requester.take() {
             Some(r) => self.resolve_requester(tx, r, now).await?,
@@ -470,7 +609,12 @@ impl Store {
         };
         let requester = self.user_tx(tx, requester_id).await?;
         let submitter_id = match input.submitter_id {
-            Some(s) => self.user_tx(tx, s).await.map_err(|_| StoreError::invalid("submitter_id", "no such user"))?.id,
+            Some(s) => {
+                self.user_tx(tx, s)
+                    .await
+                    .map_err(|_| StoreError::invalid("submitter_id", "no such user"))?
+                    .id
+            }
             None => actor.id(),
         };
         let organization_id = match input.organization_id {
@@ -483,21 +627,33 @@ impl Store {
         };
         // Staff who can write only some groups file into their own by default.
         let default_group = match actor.write_scope() {
-            Scope::Roots { roots: [first, ..], ungrouped: false } => Some(*first),
+            Scope::Roots {
+                roots: [first, ..],
+                ungrouped: false,
+            } => Some(*first),
             _ => None,
         };
         let group_id = input.group_id.unwrap_or(default_group);
         let group_root = self.group_root(tx, group_id).await?;
         if role != Role::EndUser && !actor.write_scope().allows(group_root) {
-            return Err(StoreError::Forbidden("you cannot create tickets in that group".into()));
+            return Err(StoreError::Forbidden(
+                "you cannot create tickets in that group".into(),
+            ));
         }
         let assignee_id = input.assignee_id.flatten();
         if let Some(a) = assignee_id {
             self.ensure_assignable(tx, a).await?;
         }
-        let mut status = input.status.unwrap_or(if assignee_id.is_some() { Status::Open } else { Status::New });
+        let mut status = input.status.unwrap_or(if assignee_id.is_some() {
+            Status::Open
+        } else {
+            Status::New
+        });
         if status == Status::Closed {
-            return Err(StoreError::invalid("status", "a ticket cannot be created closed"));
+            return Err(StoreError::invalid(
+                "status",
+                "a ticket cannot be created closed",
+            ));
         }
         if status == Status::New && assignee_id.is_some() {
             status = Status::Open;
@@ -508,15 +664,26 @@ impl Store {
             self.ensure_problem(tx, p, None).await?;
         }
         let priority = input.priority.unwrap_or(Priority::Normal);
-        let mut tags = normalize_tags(input.tags.unwrap_or_default().iter().chain(&input.additional_tags));
+        let mut tags = normalize_tags(
+            input
+                .tags
+                .unwrap_or_default()
+                .iter()
+                .chain(&input.additional_tags),
+        );
         tags.retain(|t| !input.remove_tags.contains(t));
         let custom = apply_custom_fields(&fields, actor, BTreeMap::new(), &input.custom_fields)?;
-        let mut followers: BTreeSet<i64> = input.follower_ids.unwrap_or_default().into_iter().collect();
+        let mut followers: BTreeSet<i64> =
+            input.follower_ids.unwrap_or_default().into_iter().collect();
         followers.extend(&input.followers_add);
         for f in &followers {
             self.ensure_staff(tx, *f, "follower_ids").await?;
         }
-        let via = input.via.unwrap_or(if role == Role::EndUser { Via::Portal } else { Via::Api });
+        let via = input.via.unwrap_or(if role == Role::EndUser {
+            Via::Portal
+        } else {
+            Via::Api
+        });
         let created_at = input.created_at.unwrap_or(now);
         let solved_at = (status == Status::Solved).then_some(created_at);
         let search_text = format!("{subject} {comment_text}");
@@ -585,7 +752,12 @@ impl Store {
             json!({"type": "Create", "field_name": "priority", "value": priority.as_str()}),
             json!({"type": "Create", "field_name": "requester_id", "value": requester_id.to_string()}),
         ];
-        for (name, v) in [("organization_id", organization_id), ("group_id", group_id), ("assignee_id", assignee_id), ("problem_id", problem_id)] {
+        for (name, v) in [
+            ("organization_id", organization_id),
+            ("group_id", group_id),
+            ("assignee_id", assignee_id),
+            ("problem_id", problem_id),
+        ] {
             if let Some(v) = v {
                 events.push(json!({"type": "Create", "field_name": name, "value": v.to_string()}));
             }
@@ -597,15 +769,29 @@ impl Store {
             events.push(json!({"type": "Create", "field_name": "tags", "value": tags}));
         }
         let author = comment.author_id.unwrap_or(actor.id());
-        let comment = NewComment { author_id: Some(author), public: Some(comment.public.unwrap_or(true)), ..comment };
-        let audit = self.write_audit(tx, id, actor.id(), via, events, Some(comment), created_at).await?;
+        let comment = NewComment {
+            author_id: Some(author),
+            public: Some(comment.public.unwrap_or(true)),
+            ..comment
+        };
+        let audit = self
+            .write_audit(tx, id, actor.id(), via, events, Some(comment), created_at)
+            .await?;
         let ticket = self.ticket_tx(tx, id).await?;
         Ok((ticket, audit))
     }
 
-    pub async fn update_ticket(&self, actor: &Actor, id: i64, input: TicketInput, now: i64) -> Result<(Ticket, Option<Audit>)> {
+    pub async fn update_ticket(
+        &self,
+        actor: &Actor,
+        id: i64,
+        input: TicketInput,
+        now: i64,
+    ) -> Result<(Ticket, Option<Audit>)> {
         let mut tx = self.begin().await?;
-        let out = self.update_ticket_tx(&mut tx, actor, id, input, now).await?;
+        let out = self
+            .update_ticket_tx(&mut tx, actor, id, input, now)
+            .await?;
         tx.commit().await?;
         Ok(out)
     }
@@ -619,16 +805,29 @@ impl Store {
         now: i64,
     ) -> Result<(Ticket, Option<Audit>)> {
         let role = actor.role();
-        let sql = format!("SELECT {TICKET_COLUMNS} FROM tickets t WHERE t.id = $1 AND t.deleted = 0{}", self.for_update());
+        let sql = format!(
+            "SELECT {TICKET_COLUMNS} FROM tickets t WHERE t.id = $1 AND t.deleted = 0{}",
+            self.for_update()
+        );
         let row = sqlx::query(&sql).bind(id).fetch_optional(&mut **tx).await?;
-        let old = row.map(|r| ticket_from_row(&r)).transpose()?.ok_or(StoreError::NotFound("ticket"))?;
+        let old = row
+            .map(|r| ticket_from_row(&r))
+            .transpose()?
+            .ok_or(StoreError::NotFound("ticket"))?;
         // Invisible tickets are not found; visible but read-only ones are forbidden.
         if role == Role::EndUser {
             if !actor.end_user_sees(old.requester_id, old.organization_id) {
                 return Err(StoreError::NotFound("ticket"));
             }
-            if input.sets_agent_fields() || input.subject.is_some() || input.ticket_type.is_some() || input.priority.is_some() || !input.custom_fields.is_empty() {
-                return Err(StoreError::Forbidden("end users may only add comments to their tickets".into()));
+            if input.sets_agent_fields()
+                || input.subject.is_some()
+                || input.ticket_type.is_some()
+                || input.priority.is_some()
+                || !input.custom_fields.is_empty()
+            {
+                return Err(StoreError::Forbidden(
+                    "end users may only add comments to their tickets".into(),
+                ));
             }
             if let Some(c) = &mut input.comment {
                 c.public = Some(true);
@@ -640,16 +839,22 @@ impl Store {
                 return Err(StoreError::NotFound("ticket"));
             }
             if !actor.write_scope().allows(root) {
-                return Err(StoreError::Forbidden("you can read this ticket but not change it".into()));
+                return Err(StoreError::Forbidden(
+                    "you can read this ticket but not change it".into(),
+                ));
             }
         }
         if old.status == Status::Closed {
-            return Err(StoreError::invalid("status", "closed prevents ticket update"));
+            return Err(StoreError::invalid(
+                "status",
+                "closed prevents ticket update",
+            ));
         }
         if let Some(stamp) = input.updated_stamp {
             if stamp != old.updated_at {
                 return Err(StoreError::Conflict(
-                    "the ticket was updated by someone else since you loaded it (safe_update)".into(),
+                    "the ticket was updated by someone else since you loaded it (safe_update)"
+                        .into(),
                 ));
             }
         }
@@ -658,7 +863,11 @@ impl Store {
         let mut changes: Vec<Change> = Vec::new();
         macro_rules! change {
             ($field:literal, $old:expr, $new:expr) => {
-                changes.push(Change { field: $field, value: json!($new), previous: json!($old) })
+                changes.push(Change {
+                    field: $field,
+                    value: json!($new),
+                    previous: json!($old),
+                })
             };
         }
 
@@ -684,17 +893,27 @@ impl Store {
                 self.ensure_org_exists(tx, o).await?;
             }
             if o != t.organization_id {
-                change!("organization_id", t.organization_id.map(|v| v.to_string()), o.map(|v| v.to_string()));
+                change!(
+                    "organization_id",
+                    t.organization_id.map(|v| v.to_string()),
+                    o.map(|v| v.to_string())
+                );
                 t.organization_id = o;
             }
         }
         if let Some(g) = input.group_id {
             let root = self.group_root(tx, g).await?;
             if !actor.write_scope().allows(root) {
-                return Err(StoreError::Forbidden("you cannot move tickets into that group".into()));
+                return Err(StoreError::Forbidden(
+                    "you cannot move tickets into that group".into(),
+                ));
             }
             if g != t.group_id {
-                change!("group_id", t.group_id.map(|v| v.to_string()), g.map(|v| v.to_string()));
+                change!(
+                    "group_id",
+                    t.group_id.map(|v| v.to_string()),
+                    g.map(|v| v.to_string())
+                );
                 t.group_id = g;
             }
         }
@@ -703,7 +922,11 @@ impl Store {
                 self.ensure_assignable(tx, a).await?;
             }
             if a != t.assignee_id {
-                change!("assignee_id", t.assignee_id.map(|v| v.to_string()), a.map(|v| v.to_string()));
+                change!(
+                    "assignee_id",
+                    t.assignee_id.map(|v| v.to_string()),
+                    a.map(|v| v.to_string())
+                );
                 t.assignee_id = a;
             }
         }
@@ -715,7 +938,11 @@ impl Store {
         }
         if let Some(ty) = input.ticket_type {
             if ty != t.ticket_type {
-                change!("type", t.ticket_type.map(|v| v.as_str()), ty.map(|v| v.as_str()));
+                change!(
+                    "type",
+                    t.ticket_type.map(|v| v.as_str()),
+                    ty.map(|v| v.as_str())
+                );
                 t.ticket_type = ty;
             }
         }
@@ -724,7 +951,11 @@ impl Store {
                 self.ensure_problem(tx, p, Some(id)).await?;
             }
             if p != t.problem_id {
-                change!("problem_id", t.problem_id.map(|v| v.to_string()), p.map(|v| v.to_string()));
+                change!(
+                    "problem_id",
+                    t.problem_id.map(|v| v.to_string()),
+                    p.map(|v| v.to_string())
+                );
                 t.problem_id = p;
             }
         }
@@ -752,25 +983,51 @@ impl Store {
         }
         let old_tags = std::mem::replace(&mut t.tags, tags);
         if !input.custom_fields.is_empty() {
-            let merged = apply_custom_fields(&fields, actor, t.custom_fields.clone(), &input.custom_fields)?;
+            let merged = apply_custom_fields(
+                &fields,
+                actor,
+                t.custom_fields.clone(),
+                &input.custom_fields,
+            )?;
             for (fid, v) in &merged {
                 let before = t.custom_fields.get(fid).cloned().unwrap_or(Value::Null);
                 if &before != v {
-                    changes.push(Change { field: "custom_field", value: json!({"id": fid, "value": v}), previous: before });
+                    changes.push(Change {
+                        field: "custom_field",
+                        value: json!({"id": fid, "value": v}),
+                        previous: before,
+                    });
                 }
             }
             t.custom_fields = merged;
         }
 
         // Comment and the status rules that depend on who is talking.
-        let comment = input.comment.take().filter(|c| !c.body.trim().is_empty() || c.html_body.as_deref().is_some_and(|h| !h.trim().is_empty()));
+        let comment = input.comment.take().filter(|c| {
+            !c.body.trim().is_empty()
+                || c.html_body.as_deref().is_some_and(|h| !h.trim().is_empty())
+        });
         let comment = match comment {
             Some(c) => {
                 let author = c.author_id.unwrap_or(actor.id());
-                let author_user = self.user_tx(tx, author).await.map_err(|_| StoreError::invalid("comment.author_id", "no such user"))?;
+                let author_user = self
+                    .user_tx(tx, author)
+                    .await
+                    .map_err(|_| StoreError::invalid("comment.author_id", "no such user"))?;
                 // End users cannot write internal notes.
-                let public = if author_user.role.is_staff() { c.public.unwrap_or(true) } else { true };
-                Some((NewComment { author_id: Some(author), public: Some(public), ..c }, author_user))
+                let public = if author_user.role.is_staff() {
+                    c.public.unwrap_or(true)
+                } else {
+                    true
+                };
+                Some((
+                    NewComment {
+                        author_id: Some(author),
+                        public: Some(public),
+                        ..c
+                    },
+                    author_user,
+                ))
             }
             None => None,
         };
@@ -786,13 +1043,17 @@ impl Store {
                 status = Status::Open;
             }
         }
-        check_transition(t.status, status).map_err(|e| StoreError::invalid("status", e.to_string()))?;
+        check_transition(t.status, status)
+            .map_err(|e| StoreError::invalid("status", e.to_string()))?;
         if status == Status::Solved && t.assignee_id.is_none() {
             if role.is_staff() {
                 change!("assignee_id", Value::Null, actor.id().to_string());
                 t.assignee_id = Some(actor.id());
             } else {
-                return Err(StoreError::invalid("assignee_id", "is required when solving a ticket"));
+                return Err(StoreError::invalid(
+                    "assignee_id",
+                    "is required when solving a ticket",
+                ));
             }
         }
         if status != t.status {
@@ -898,8 +1159,22 @@ impl Store {
             .into_iter()
             .map(|c| json!({"type": "Change", "field_name": c.field, "value": c.value, "previous_value": c.previous}))
             .collect();
-        let via = input.via.unwrap_or(if role == Role::EndUser { Via::Portal } else { Via::Api });
-        let audit = self.write_audit(tx, id, actor.id(), via, events, comment.map(|(c, _)| c), now).await?;
+        let via = input.via.unwrap_or(if role == Role::EndUser {
+            Via::Portal
+        } else {
+            Via::Api
+        });
+        let audit = self
+            .write_audit(
+                tx,
+                id,
+                actor.id(),
+                via,
+                events,
+                comment.map(|(c, _)| c),
+                now,
+            )
+            .await?;
         let ticket = self.ticket_tx(tx, id).await?;
         Ok((ticket, Some(audit)))
     }
@@ -910,21 +1185,34 @@ impl Store {
         let mut tx = self.begin().await?;
         let t = self.ticket(actor, id).await?;
         let root = self.group_root(&mut tx, t.group_id).await?;
-        if !actor.role().is_staff() || !actor.write_scope().allows(root) || actor.role() == Role::Contractor {
-            return Err(StoreError::Forbidden("you cannot delete this ticket".into()));
+        if !actor.role().is_staff()
+            || !actor.write_scope().allows(root)
+            || actor.role() == Role::Contractor
+        {
+            return Err(StoreError::Forbidden(
+                "you cannot delete this ticket".into(),
+            ));
         }
-        let done = sqlx::query("UPDATE tickets SET deleted = 1, updated_at = $1 WHERE id = $2 AND deleted = 0")
-            .bind(now)
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
+        let done = sqlx::query(
+            "UPDATE tickets SET deleted = 1, updated_at = $1 WHERE id = $2 AND deleted = 0",
+        )
+        .bind(now)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
         if done.rows_affected() == 1 {
             self.bump_count(&mut tx, id, t.group_id, -1).await?;
             if self.dialect == Dialect::Sqlite {
-                sqlx::query("DELETE FROM tickets_fts WHERE rowid = $1").bind(id).execute(&mut *tx).await?;
+                sqlx::query("DELETE FROM tickets_fts WHERE rowid = $1")
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
             }
-            let events = vec![json!({"type": "Change", "field_name": "deleted", "value": true, "previous_value": false})];
-            self.write_audit(&mut tx, id, actor.id(), Via::Api, events, None, now).await?;
+            let events = vec![
+                json!({"type": "Change", "field_name": "deleted", "value": true, "previous_value": false}),
+            ];
+            self.write_audit(&mut tx, id, actor.id(), Via::Api, events, None, now)
+                .await?;
         }
         tx.commit().await?;
         Ok(())
@@ -935,7 +1223,10 @@ impl Store {
     pub(crate) async fn ticket_tx(&self, tx: &mut Tx, id: i64) -> Result<Ticket> {
         let sql = format!("SELECT {TICKET_COLUMNS} FROM tickets t WHERE t.id = $1");
         let row = sqlx::query(&sql).bind(id).fetch_optional(&mut **tx).await?;
-        let mut t = row.map(|r| ticket_from_row(&r)).transpose()?.ok_or(StoreError::NotFound("ticket"))?;
+        let mut t = row
+            .map(|r| ticket_from_row(&r))
+            .transpose()?
+            .ok_or(StoreError::NotFound("ticket"))?;
         t.follower_ids = self.follower_set(tx, id).await?.into_iter().collect();
         Ok(t)
     }
@@ -945,7 +1236,9 @@ impl Store {
             .bind(ticket_id)
             .fetch_all(&mut **tx)
             .await?;
-        rows.iter().map(|r| Ok(r.try_get::<i64, _>("user_id")?)).collect()
+        rows.iter()
+            .map(|r| Ok(r.try_get::<i64, _>("user_id")?))
+            .collect()
     }
 
     async fn write_audit(
@@ -995,12 +1288,13 @@ impl Store {
             );
             // Only comments after the first add text: the first is already
             // indexed as the description.
-            let first = sqlx::query("SELECT COUNT(*) AS n FROM ticket_comments WHERE ticket_id = $1")
-                .bind(ticket_id)
-                .fetch_one(&mut **tx)
-                .await?
-                .try_get::<i64, _>("n")?
-                == 1;
+            let first =
+                sqlx::query("SELECT COUNT(*) AS n FROM ticket_comments WHERE ticket_id = $1")
+                    .bind(ticket_id)
+                    .fetch_one(&mut **tx)
+                    .await?
+                    .try_get::<i64, _>("n")?
+                    == 1;
             if !first {
                 self.index_comment(tx, ticket_id, &plain).await?;
             }
@@ -1080,16 +1374,25 @@ impl Store {
     async fn resolve_requester(&self, tx: &mut Tx, r: RequesterRef, now: i64) -> Result<i64> {
         match r {
             RequesterRef::Id(id) => {
-                self.user_tx(tx, id).await.map_err(|_| StoreError::invalid("requester_id", format!("user {id} does not exist")))?;
+                self.user_tx(tx, id).await.map_err(|_| {
+                    StoreError::invalid("requester_id", format!("user {id} does not exist"))
+                })?;
                 Ok(id)
             }
-            RequesterRef::Person { name, email } => match self.user_id_by_email_tx(tx, email.as_str()).await? {
-                Some(id) => Ok(id),
-                None => {
-                    let input = UserInput { name, email: Some(email), role: Some(Role::EndUser), ..Default::default() };
-                    Ok(self.create_user_tx(tx, input, now).await?.id)
+            RequesterRef::Person { name, email } => {
+                match self.user_id_by_email_tx(tx, email.as_str()).await? {
+                    Some(id) => Ok(id),
+                    None => {
+                        let input = UserInput {
+                            name,
+                            email: Some(email),
+                            role: Some(Role::EndUser),
+                            ..Default::default()
+                        };
+                        Ok(self.create_user_tx(tx, input, now).await?.id)
+                    }
                 }
-            },
+            }
         }
     }
 
@@ -1097,22 +1400,34 @@ impl Store {
         self.ensure_staff(tx, id, "assignee_id").await?;
         let u = self.user_tx(tx, id).await?;
         if u.role == Role::Viewer {
-            return Err(StoreError::invalid("assignee_id", "viewers cannot be assigned tickets"));
+            return Err(StoreError::invalid(
+                "assignee_id",
+                "viewers cannot be assigned tickets",
+            ));
         }
         Ok(())
     }
 
     async fn ensure_staff(&self, tx: &mut Tx, id: i64, field: &str) -> Result<()> {
-        let u = self.user_tx(tx, id).await.map_err(|_| StoreError::invalid(field, format!("user {id} does not exist")))?;
+        let u = self
+            .user_tx(tx, id)
+            .await
+            .map_err(|_| StoreError::invalid(field, format!("user {id} does not exist")))?;
         if !u.role.is_staff() || !u.active {
-            return Err(StoreError::invalid(field, format!("user {id} is not an active agent")));
+            return Err(StoreError::invalid(
+                field,
+                format!("user {id} is not an active agent"),
+            ));
         }
         Ok(())
     }
 
     async fn ensure_problem(&self, tx: &mut Tx, problem: i64, this: Option<i64>) -> Result<()> {
         if Some(problem) == this {
-            return Err(StoreError::invalid("problem_id", "a ticket cannot be its own problem"));
+            return Err(StoreError::invalid(
+                "problem_id",
+                "a ticket cannot be its own problem",
+            ));
         }
         let row = sqlx::query("SELECT ticket_type FROM tickets WHERE id = $1 AND deleted = 0")
             .bind(problem)
@@ -1120,8 +1435,14 @@ impl Store {
             .await?;
         match row {
             Some(r) if opt_str(&r, "ticket_type")?.as_deref() == Some("problem") => Ok(()),
-            Some(_) => Err(StoreError::invalid("problem_id", format!("ticket {problem} is not a problem"))),
-            None => Err(StoreError::invalid("problem_id", format!("ticket {problem} does not exist"))),
+            Some(_) => Err(StoreError::invalid(
+                "problem_id",
+                format!("ticket {problem} is not a problem"),
+            )),
+            None => Err(StoreError::invalid(
+                "problem_id",
+                format!("ticket {problem} does not exist"),
+            )),
         }
     }
 }
@@ -1143,13 +1464,18 @@ fn apply_custom_fields(
     updates: &[(i64, Value)],
 ) -> Result<BTreeMap<i64, Value>> {
     for (id, value) in updates {
-        let field = fields
-            .get(id)
-            .ok_or_else(|| StoreError::invalid("custom_fields", format!("ticket field {id} does not exist")))?;
+        let field = fields.get(id).ok_or_else(|| {
+            StoreError::invalid("custom_fields", format!("ticket field {id} does not exist"))
+        })?;
         if field.commercial && !actor.role().sees_commercials() {
-            return Err(StoreError::Forbidden(format!("you cannot set {}", field.title)));
+            return Err(StoreError::Forbidden(format!(
+                "you cannot set {}",
+                field.title
+            )));
         }
-        let v = field.check(value).map_err(|m| StoreError::invalid("custom_fields", m))?;
+        let v = field
+            .check(value)
+            .map_err(|m| StoreError::invalid("custom_fields", m))?;
         if v.is_null() {
             current.remove(id);
         } else {
@@ -1165,7 +1491,10 @@ mod tests {
 
     #[test]
     fn html_round_trip() {
-        assert_eq!(text_to_html("a < b\n\nnext\nline"), "<div class=\"zd-comment\"><p>a &lt; b</p><p>next<br>line</p></div>");
+        assert_eq!(
+            text_to_html("a < b\n\nnext\nline"),
+            "<div class=\"zd-comment\"><p>a &lt; b</p><p>next<br>line</p></div>"
+        );
         assert_eq!(html_to_text("<p>Hello &amp; <b>bye</b></p>"), "Hello & bye");
     }
 }

@@ -103,7 +103,12 @@ impl Store {
         Ok(user)
     }
 
-    pub(crate) async fn create_user_tx(&self, tx: &mut Tx, input: UserInput, now: i64) -> Result<User> {
+    pub(crate) async fn create_user_tx(
+        &self,
+        tx: &mut Tx,
+        input: UserInput,
+        now: i64,
+    ) -> Result<User> {
         let name = match (&input.name, &input.email) {
             (Some(n), _) if !n.trim().is_empty() => n.trim().to_string(),
             (_, Some(e)) => e.as_str().split('@').next().unwrap_or_default().to_string(),
@@ -149,7 +154,13 @@ impl Store {
         Ok(user)
     }
 
-    pub(crate) async fn update_user_tx(&self, tx: &mut Tx, id: i64, input: UserInput, now: i64) -> Result<User> {
+    pub(crate) async fn update_user_tx(
+        &self,
+        tx: &mut Tx,
+        id: i64,
+        input: UserInput,
+        now: i64,
+    ) -> Result<User> {
         let mut u = self.user_tx(tx, id).await?;
         if let Some(n) = input.name {
             if n.trim().is_empty() {
@@ -172,7 +183,16 @@ impl Store {
         macro_rules! set {
             ($($f:ident),*) => { $( if let Some(v) = input.$f { u.$f = v; } )* };
         }
-        set!(phone, external_id, details, notes, time_zone, locale, suspended, verified);
+        set!(
+            phone,
+            external_id,
+            details,
+            notes,
+            time_zone,
+            locale,
+            suspended,
+            verified
+        );
         if let Some(t) = input.tags {
             u.tags = normalize_tags(t);
         }
@@ -210,10 +230,11 @@ impl Store {
         let existing = match (&input.email, &input.external_id) {
             (Some(e), _) => self.user_id_by_email_tx(&mut tx, e.as_str()).await?,
             (None, Some(Some(x))) => {
-                let row = sqlx::query("SELECT id FROM users WHERE external_id = $1 ORDER BY id LIMIT 1")
-                    .bind(x)
-                    .fetch_optional(&mut *tx)
-                    .await?;
+                let row =
+                    sqlx::query("SELECT id FROM users WHERE external_id = $1 ORDER BY id LIMIT 1")
+                        .bind(x)
+                        .fetch_optional(&mut *tx)
+                        .await?;
                 row.map(|r| r.try_get::<i64, _>("id")).transpose()?
             }
             _ => None,
@@ -236,31 +257,48 @@ impl Store {
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound("user"));
         }
-        sqlx::query("DELETE FROM api_tokens WHERE user_id = $1").bind(id).execute(&self.write).await?;
+        sqlx::query("DELETE FROM api_tokens WHERE user_id = $1")
+            .bind(id)
+            .execute(&self.write)
+            .await?;
         self.user(id).await
     }
 
     pub async fn user(&self, id: i64) -> Result<User> {
         let mut conn = self.reader().await?;
         let sql = format!("SELECT {USER_COLUMNS} FROM users u WHERE u.id = $1");
-        let row = sqlx::query(&sql).bind(id).fetch_optional(&mut *conn).await?;
-        row.map(|r| user_from_row(&r)).transpose()?.ok_or(StoreError::NotFound("user"))
+        let row = sqlx::query(&sql)
+            .bind(id)
+            .fetch_optional(&mut *conn)
+            .await?;
+        row.map(|r| user_from_row(&r))
+            .transpose()?
+            .ok_or(StoreError::NotFound("user"))
     }
 
     pub(crate) async fn user_tx(&self, tx: &mut Tx, id: i64) -> Result<User> {
         let sql = format!("SELECT {USER_COLUMNS} FROM users u WHERE u.id = $1");
         let row = sqlx::query(&sql).bind(id).fetch_optional(&mut **tx).await?;
-        row.map(|r| user_from_row(&r)).transpose()?.ok_or(StoreError::NotFound("user"))
+        row.map(|r| user_from_row(&r))
+            .transpose()?
+            .ok_or(StoreError::NotFound("user"))
     }
 
     pub async fn user_by_email(&self, email: &str) -> Result<Option<User>> {
         let mut conn = self.reader().await?;
         let sql = format!("SELECT {USER_COLUMNS} FROM users u WHERE u.email = $1");
-        let row = sqlx::query(&sql).bind(email.trim().to_lowercase()).fetch_optional(&mut *conn).await?;
+        let row = sqlx::query(&sql)
+            .bind(email.trim().to_lowercase())
+            .fetch_optional(&mut *conn)
+            .await?;
         row.map(|r| user_from_row(&r)).transpose()
     }
 
-    pub(crate) async fn user_id_by_email_tx(&self, tx: &mut Tx, email: &str) -> Result<Option<i64>> {
+    pub(crate) async fn user_id_by_email_tx(
+        &self,
+        tx: &mut Tx,
+        email: &str,
+    ) -> Result<Option<i64>> {
         let row = sqlx::query("SELECT id FROM users WHERE email = $1")
             .bind(email)
             .fetch_optional(&mut **tx)
@@ -273,13 +311,21 @@ impl Store {
             return Ok(Vec::new());
         }
         let mut args = Args::default();
-        let sql = format!("SELECT {USER_COLUMNS} FROM users u WHERE u.id IN ({}) ORDER BY u.id", args.ints(ids));
+        let sql = format!(
+            "SELECT {USER_COLUMNS} FROM users u WHERE u.id IN ({}) ORDER BY u.id",
+            args.ints(ids)
+        );
         let mut conn = self.reader().await?;
         let rows = args.bind(sqlx::query(&sql)).fetch_all(&mut *conn).await?;
         rows.iter().map(user_from_row).collect()
     }
 
-    pub async fn list_users(&self, filter: &UserFilter, page: PageRequest, sort: Sort) -> Result<Page<User>> {
+    pub async fn list_users(
+        &self,
+        filter: &UserFilter,
+        page: PageRequest,
+        sort: Sort,
+    ) -> Result<Page<User>> {
         let mut args = Args::default();
         let mut conds = Vec::new();
         if !filter.include_inactive {
@@ -296,25 +342,50 @@ impl Store {
         }
         if let Some(ids) = &filter.ids {
             if ids.is_empty() {
-                return Ok(Page { items: vec![], count: Some(0), has_more: false, has_prev: false });
+                return Ok(Page {
+                    items: vec![],
+                    count: Some(0),
+                    has_more: false,
+                    has_prev: false,
+                });
             }
             conds.push(format!("u.id IN ({})", args.ints(ids)));
         }
         let cond = and_all(&conds);
         let mut conn = self.reader().await?;
-        let mut out = page::fetch(&mut conn, USER_COLUMNS, "users u", &cond, &args, "u.", sort, page).await?;
+        let mut out = page::fetch(
+            &mut conn,
+            USER_COLUMNS,
+            "users u",
+            &cond,
+            &args,
+            "u.",
+            sort,
+            page,
+        )
+        .await?;
         if matches!(page, PageRequest::Offset { .. }) {
             out.count = Some(page::count(&mut conn, "users u", &cond, &args).await?);
         }
-        let items = out.items.iter().map(user_from_row).collect::<Result<Vec<_>>>()?;
-        Ok(Page { items, count: out.count, has_more: out.has_more, has_prev: out.has_prev })
+        let items = out
+            .items
+            .iter()
+            .map(user_from_row)
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Page {
+            items,
+            count: out.count,
+            has_more: out.has_more,
+            has_prev: out.has_prev,
+        })
     }
 
     pub async fn count_admins(&self) -> Result<i64> {
         let mut conn = self.reader().await?;
-        let row = sqlx::query("SELECT COUNT(*) AS n FROM users WHERE role = 'admin' AND active = 1")
-            .fetch_one(&mut *conn)
-            .await?;
+        let row =
+            sqlx::query("SELECT COUNT(*) AS n FROM users WHERE role = 'admin' AND active = 1")
+                .fetch_one(&mut *conn)
+                .await?;
         Ok(row.try_get("n")?)
     }
 
@@ -331,7 +402,10 @@ impl Store {
     /// generated column).
     async fn index_user(&self, tx: &mut Tx, id: i64) -> Result<()> {
         if self.dialect == Dialect::Sqlite {
-            sqlx::query("DELETE FROM users_fts WHERE rowid = $1").bind(id).execute(&mut **tx).await?;
+            sqlx::query("DELETE FROM users_fts WHERE rowid = $1")
+                .bind(id)
+                .execute(&mut **tx)
+                .await?;
             sqlx::query(
                 "INSERT INTO users_fts (rowid, name, email, notes)
                  SELECT id, name, coalesce(email, ''), coalesce(notes, '') FROM users WHERE id = $1",
@@ -345,5 +419,9 @@ impl Store {
 }
 
 fn duplicate_email(e: StoreError) -> StoreError {
-    if e.is_unique_violation() { StoreError::invalid("email", "is already being used by another user") } else { e }
+    if e.is_unique_violation() {
+        StoreError::invalid("email", "is already being used by another user")
+    } else {
+        e
+    }
 }

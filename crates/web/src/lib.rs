@@ -1,1 +1,61 @@
-//! placeholder
+//! Steward's HTTP layer: the Zendesk-compatible API under `/api/v2/` and
+//! (as the web-app issue lands) the HTML views.
+//!
+//! Handlers are thin: they parse the request into typed inputs
+//! ([`input`]), call the store with the authenticated [`steward_store::Actor`]
+//! and the current time, and render Zendesk JSON ([`render`]). Errors have
+//! one type, [`error::ApiError`].
+
+pub mod api;
+pub mod error;
+pub mod extract;
+pub mod input;
+pub mod paging;
+pub mod render;
+
+use std::{future::Future, sync::Arc};
+
+use axum::{Router, extract::DefaultBodyLimit};
+use steward_store::Store;
+use tokio::net::TcpListener;
+
+/// Largest accepted request body.
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Store,
+    /// Fixed base URL for links, when the server sits behind a proxy.
+    pub public_url: Option<Arc<str>>,
+}
+
+impl AppState {
+    pub fn new(store: Store) -> Self {
+        AppState {
+            store,
+            public_url: None,
+        }
+    }
+
+    /// The edge reads the clock; everything below takes `now` as an argument.
+    pub fn now(&self) -> i64 {
+        jiff::Timestamp::now().as_second()
+    }
+}
+
+pub fn router(state: AppState) -> Router {
+    api::routes()
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .with_state(state)
+}
+
+/// Serves until `shutdown` completes, then finishes in-flight requests.
+pub async fn serve(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(shutdown)
+        .await
+}

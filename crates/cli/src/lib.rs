@@ -1,0 +1,3 @@
+//! The pieces of the `steward` binary that tests and benchmarks reuse.
+
+pub mod demo;

@@ -1,0 +1,6 @@
+//! End-to-end tests: the real server over HTTP on port 0, against SQLite by
+//! default and PostgreSQL when `STEWARD_TEST_DATABASE_URL` is set.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod helpers;
+mod tickets;

@@ -1,0 +1,63 @@
+//! Routes of the `/api/v2/` surface, one module per resource. Every route
+//! also answers with a `.json` suffix, as Zendesk's do.
+
+mod groups;
+mod jobs;
+mod misc;
+mod openapi;
+mod orgs;
+mod search;
+mod tickets;
+mod users;
+
+use axum::{
+    Router,
+    http::HeaderMap,
+    routing::{MethodRouter, get},
+};
+
+use crate::{AppState, paging};
+
+pub use openapi::document as openapi_document;
+
+/// Registers `path` and `path.json` (for paths not ending in a parameter,
+/// which accept `123.json` through [`crate::extract::Id`]).
+fn both(router: Router<AppState>, path: &str, handler: MethodRouter<AppState>) -> Router<AppState> {
+    if path.ends_with('}') {
+        router.route(path, handler)
+    } else {
+        router
+            .route(path, handler.clone())
+            .route(&format!("{path}.json"), handler)
+    }
+}
+
+pub fn routes() -> Router<AppState> {
+    let mut r = Router::new();
+    for (path, handler) in tickets::routes()
+        .into_iter()
+        .chain(users::routes())
+        .chain(orgs::routes())
+        .chain(groups::routes())
+        .chain(search::routes())
+        .chain(jobs::routes())
+        .chain(misc::routes())
+    {
+        r = both(r, path, handler);
+    }
+    r.route("/api/v2/openapi.json", get(openapi::serve))
+        .route("/", get(misc::home))
+        .route("/healthz", get(misc::health))
+        .fallback(misc::not_found)
+        .method_not_allowed_fallback(misc::method_not_allowed)
+}
+
+pub(crate) fn base(state: &AppState, headers: &HeaderMap) -> String {
+    paging::base_url(headers, state.public_url.as_deref())
+}
+
+pub(crate) type Routes = Vec<(&'static str, MethodRouter<AppState>)>;
+
+pub(crate) fn created() -> axum::http::StatusCode {
+    axum::http::StatusCode::CREATED
+}
