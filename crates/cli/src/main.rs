@@ -41,6 +41,9 @@ enum Command {
         /// On an empty database, first load a realistic demo portfolio.
         #[arg(long)]
         demo: bool,
+        /// How many tickets the demo portfolio has.
+        #[arg(long, default_value_t = demo::DEFAULT_TICKETS)]
+        demo_tickets: usize,
         /// Base URL used in links (`url`, `next_page`) behind a proxy.
         #[arg(long, env = "STEWARD_PUBLIC_URL")]
         public_url: Option<String>,
@@ -141,8 +144,9 @@ async fn main() -> anyhow::Result<()> {
             listen,
             db,
             demo,
+            demo_tickets,
             public_url,
-        } => serve(listen, db, demo, public_url).await,
+        } => serve(listen, db, demo.then_some(demo_tickets), public_url).await,
         Command::Migrate { db } => {
             open(&db).await?;
             println!("database is up to date");
@@ -295,14 +299,14 @@ async fn bootstrap_admin(store: &Store) -> anyhow::Result<()> {
 async fn serve(
     listen: SocketAddr,
     db: Db,
-    demo: bool,
+    demo: Option<usize>,
     public_url: Option<String>,
 ) -> anyhow::Result<()> {
     let store = open(&db).await?;
     bootstrap_admin(&store).await?;
-    if demo {
+    if let Some(tickets) = demo {
         if demo::is_empty(&store).await? {
-            demo::load(&store, demo::DEFAULT_TICKETS, now()).await?;
+            demo::load(&store, tickets, now()).await?;
         } else {
             tracing::info!("database already has data; not loading the demo portfolio");
         }

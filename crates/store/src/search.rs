@@ -91,6 +91,17 @@ impl Store {
         excluded: &[String],
         args: &mut Args,
     ) -> Option<String> {
+        // Text without a single letter or digit has no tokens in either
+        // engine (and would be a syntax error in FTS5): ignore it.
+        let words = |items: &[String]| -> Vec<String> {
+            items
+                .iter()
+                .filter(|s| s.chars().any(char::is_alphanumeric))
+                .cloned()
+                .collect()
+        };
+        let (text, excluded) = (words(text), words(excluded));
+        let (text, excluded) = (&text[..], &excluded[..]);
         if text.is_empty() && excluded.is_empty() {
             return None;
         }

@@ -7,9 +7,10 @@ use std::net::SocketAddr;
 use reqwest::{Client, Method, RequestBuilder, Response};
 use serde_json::Value;
 use steward_domain::{Email, Role};
-use steward_store::{Dialect, Store, UserInput};
+use steward_store::{Store, UserInput};
 
 pub struct TestApp {
+    #[allow(dead_code)]
     pub addr: SocketAddr,
     pub base: String,
     pub store: Store,
@@ -36,8 +37,9 @@ fn unique() -> String {
     format!("{}_{:x}", std::process::id(), rand::random::<u64>())
 }
 
-/// A fresh, migrated store on the configured database.
-pub async fn fresh_store() -> (Store, Option<TempDir>) {
+/// The URL of a fresh, empty database: a new PostgreSQL database when
+/// `STEWARD_TEST_DATABASE_URL` is set, else a SQLite file in a temp dir.
+pub async fn fresh_database_url() -> (String, Option<TempDir>) {
     match std::env::var("STEWARD_TEST_DATABASE_URL")
         .ok()
         .filter(|u| !u.is_empty())
@@ -57,22 +59,29 @@ pub async fn fresh_store() -> (Store, Option<TempDir>) {
                 None => (url.clone(), String::new()),
             };
             let root = &head[..head.rfind('/').expect("database URL has a path")];
-            let store = Store::connect(&format!("{root}/{name}{query}"))
-                .await
-                .expect("connect to test database");
-            store.migrate().await.expect("migrate");
-            (store, None)
+            (format!("{root}/{name}{query}"), None)
         }
         None => {
             let dir = std::env::temp_dir().join(format!("steward-test-{}", unique()));
             std::fs::create_dir_all(&dir).expect("temp dir");
-            let store = Store::connect(dir.join("steward.db").to_str().expect("utf-8 path"))
-                .await
-                .expect("open sqlite");
-            store.migrate().await.expect("migrate");
-            (store, Some(TempDir(dir)))
+            let path = dir
+                .join("steward.db")
+                .to_str()
+                .expect("utf-8 path")
+                .to_string();
+            (path, Some(TempDir(dir)))
         }
     }
+}
+
+/// A fresh, migrated store on the configured database.
+pub async fn fresh_store() -> (Store, Option<TempDir>) {
+    let (url, dir) = fresh_database_url().await;
+    let store = Store::connect(&url)
+        .await
+        .expect("connect to the test database");
+    store.migrate().await.expect("migrate");
+    (store, dir)
 }
 
 pub async fn spawn_app() -> TestApp {
@@ -115,10 +124,6 @@ pub async fn spawn_app() -> TestApp {
 }
 
 impl TestApp {
-    pub fn is_postgres(&self) -> bool {
-        self.store.dialect == Dialect::Postgres
-    }
-
     /// A request authenticated as `email` with `token` (Zendesk basic auth).
     pub fn request_as(
         &self,
