@@ -2,5 +2,10 @@
 //! default and PostgreSQL when `STEWARD_TEST_DATABASE_URL` is set.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod bad_input;
+mod cli;
 mod helpers;
+mod people;
+mod search;
 mod tickets;
+mod visibility;
