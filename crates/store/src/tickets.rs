@@ -222,16 +222,21 @@ fn comment_from_row(r: &AnyRow) -> Result<Comment> {
     })
 }
 
+/// Event ids are derived from the audit id and position: stable, unique
+/// within the audit, and free to store. (A comment event carries its
+/// comment's id instead.)
+fn number_events(audit_id: i64, events: &mut [Value]) {
+    for (i, e) in events.iter_mut().enumerate() {
+        if let Value::Object(map) = e {
+            map.entry("id").or_insert(json!(audit_id * 1000 + i as i64));
+        }
+    }
+}
+
 fn audit_from_row(r: &AnyRow) -> Result<Audit> {
     let id: i64 = r.try_get("id")?;
     let mut events: Vec<Value> = serde_json::from_str(&r.try_get::<String, _>("events")?)?;
-    // Event ids are derived from the audit id and position: stable, unique
-    // within the audit, and free to store.
-    for (i, e) in events.iter_mut().enumerate() {
-        if let Value::Object(map) = e {
-            map.entry("id").or_insert(json!(id * 1000 + i as i64));
-        }
-    }
+    number_events(id, &mut events);
     Ok(Audit {
         id,
         ticket_id: r.try_get("ticket_id")?,
@@ -285,7 +290,7 @@ pub fn html_to_text(html: &str) -> String {
 }
 
 /// Counter shard of a ticket (see `ticket_counts` in the schema).
-const COUNT_SHARDS: i64 = 16;
+pub(crate) const COUNT_SHARDS: i64 = 16;
 
 struct Change {
     field: &'static str,
@@ -1164,16 +1169,14 @@ impl Store {
         } else {
             Via::Api
         });
+        let comment = comment.map(|(c, _)| c);
+        // A reply's text joins the ticket's full-text entry (the first
+        // comment was indexed as the description when the ticket was made).
+        if let Some(c) = &comment {
+            self.index_comment(tx, id, &comment_plain(c)).await?;
+        }
         let audit = self
-            .write_audit(
-                tx,
-                id,
-                actor.id(),
-                via,
-                events,
-                comment.map(|(c, _)| c),
-                now,
-            )
+            .write_audit(tx, id, actor.id(), via, events, comment, now)
             .await?;
         let ticket = self.ticket_tx(tx, id).await?;
         Ok((ticket, Some(audit)))
@@ -1286,29 +1289,21 @@ impl Store {
                 json!({"id": comment_id, "type": "Comment", "author_id": author, "body": plain,
                        "html_body": html, "plain_body": plain, "public": public, "attachments": []}),
             );
-            // Only comments after the first add text: the first is already
-            // indexed as the description.
-            let first =
-                sqlx::query("SELECT COUNT(*) AS n FROM ticket_comments WHERE ticket_id = $1")
-                    .bind(ticket_id)
-                    .fetch_one(&mut **tx)
-                    .await?
-                    .try_get::<i64, _>("n")?
-                    == 1;
-            if !first {
-                self.index_comment(tx, ticket_id, &plain).await?;
-            }
         }
         sqlx::query("UPDATE ticket_audits SET events = $1 WHERE id = $2")
             .bind(serde_json::to_string(&events)?)
             .bind(audit_id)
             .execute(&mut **tx)
             .await?;
-        let row = sqlx::query("SELECT id, ticket_id, author_id, via, events, created_at FROM ticket_audits WHERE id = $1")
-            .bind(audit_id)
-            .fetch_one(&mut **tx)
-            .await?;
-        audit_from_row(&row)
+        number_events(audit_id, &mut events);
+        Ok(Audit {
+            id: audit_id,
+            ticket_id,
+            author_id,
+            via,
+            events,
+            created_at: now,
+        })
     }
 
     async fn index_comment(&self, tx: &mut Tx, ticket_id: i64, text: &str) -> Result<()> {
