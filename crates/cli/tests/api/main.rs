@@ -5,6 +5,7 @@
 mod bad_input;
 mod cli;
 mod helpers;
+mod outbox;
 mod people;
 mod search;
 mod tickets;
