@@ -340,12 +340,16 @@ pub async fn load(store: &Store, tickets: usize, now: i64) -> anyhow::Result<()>
         staff
             .by_role
             .iter()
-            .filter(|u| match (u.role, group) {
-                (Role::Admin, _) => true,
-                (Role::Csm, IMPLEMENTATION) => true,
-                (Role::Agent, TECHNICAL_SUPPORT | ESCALATIONS | BILLING_ADMIN) => true,
-                (Role::Contractor, TECHNICAL_SUPPORT) => true,
-                _ => false,
+            .filter(|u| {
+                // Billing goes to the CS Manager (the admin), as the billing
+                // escalation rule routes it (policies.md §7).
+                matches!(
+                    (u.role, group),
+                    (Role::Admin, _)
+                        | (Role::Csm, IMPLEMENTATION)
+                        | (Role::Agent, TECHNICAL_SUPPORT | ESCALATIONS)
+                        | (Role::Contractor, TECHNICAL_SUPPORT)
+                )
             })
             .map(|u| u.id)
             .collect()

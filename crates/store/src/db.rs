@@ -241,6 +241,16 @@ pub(crate) fn corrupt(what: &str, e: impl std::fmt::Display) -> StoreError {
     StoreError::Corrupt(format!("{what}: {e}"))
 }
 
+impl Store {
+    /// Runs one statement without parameters (administration: creating
+    /// test databases, maintenance). Not for anything built from input.
+    pub async fn execute_raw(&self, sql: &str) -> Result<()> {
+        let mut conn = self.write.acquire().await?;
+        conn.execute(sql).await?;
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -260,15 +270,5 @@ mod tests {
             "sqlite://a.db?mode=ro"
         );
         assert_eq!(normalize_url("postgres://h/db").0, Dialect::Postgres);
-    }
-}
-
-impl Store {
-    /// Runs one statement without parameters (administration: creating
-    /// test databases, maintenance). Not for anything built from input.
-    pub async fn execute_raw(&self, sql: &str) -> Result<()> {
-        let mut conn = self.write.acquire().await?;
-        conn.execute(sql).await?;
-        Ok(())
     }
 }

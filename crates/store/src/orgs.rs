@@ -391,20 +391,14 @@ impl Store {
         }
         let cond = and_all(&conds);
         let mut conn = self.reader().await?;
-        let mut out = page::fetch(
-            &mut conn,
-            ORG_COLUMNS,
-            "organizations o",
-            &cond,
-            &args,
-            "o.",
-            sort,
-            page,
-        )
-        .await?;
-        if matches!(page, PageRequest::Offset { .. }) {
-            out.count = Some(page::count(&mut conn, "organizations o", &cond, &args).await?);
-        }
+        let listing = page::Listing {
+            columns: ORG_COLUMNS,
+            from: "organizations o",
+            cond: &cond,
+            args: &args,
+            alias: "o.",
+        };
+        let out = page::fetch_counted(&mut conn, &listing, sort, page).await?;
         let items = out
             .items
             .iter()

@@ -64,18 +64,30 @@ impl<T> Page<T> {
     }
 }
 
-/// Runs `SELECT {columns} FROM {from} WHERE {cond}` one page at a time.
+/// A listing: `SELECT {columns} FROM {from} WHERE {cond}` with `args`;
 /// `alias` prefixes the id and sort columns (`t.` for tickets).
+pub(crate) struct Listing<'a> {
+    pub columns: &'a str,
+    pub from: &'a str,
+    pub cond: &'a str,
+    pub args: &'a Args,
+    pub alias: &'a str,
+}
+
+/// Runs a listing one page at a time.
 pub(crate) async fn fetch(
     conn: &mut PoolConnection<Any>,
-    columns: &str,
-    from: &str,
-    cond: &str,
-    args: &Args,
-    alias: &str,
+    listing: &Listing<'_>,
     sort: Sort,
     page: PageRequest,
 ) -> Result<Page<AnyRow>> {
+    let Listing {
+        columns,
+        from,
+        cond,
+        args,
+        alias,
+    } = *listing;
     let mut args = args.clone();
     let id = format!("{alias}id");
     match page {
@@ -156,6 +168,20 @@ pub(crate) async fn fetch(
             }
         }
     }
+}
+
+/// [`fetch`], plus the total `count` for offset pagination.
+pub(crate) async fn fetch_counted(
+    conn: &mut PoolConnection<Any>,
+    listing: &Listing<'_>,
+    sort: Sort,
+    page: PageRequest,
+) -> Result<Page<AnyRow>> {
+    let mut out = fetch(conn, listing, sort, page).await?;
+    if matches!(page, PageRequest::Offset { .. }) {
+        out.count = Some(count(conn, listing.from, listing.cond, listing.args).await?);
+    }
+    Ok(out)
 }
 
 /// `SELECT COUNT(*)` for the same condition.

@@ -292,6 +292,14 @@ pub fn html_to_text(html: &str) -> String {
 /// Counter shard of a ticket (see `ticket_counts` in the schema).
 pub(crate) const COUNT_SHARDS: i64 = 16;
 
+/// Who changed which ticket, how and when: what every audit starts with.
+struct AuditHead {
+    ticket_id: i64,
+    author_id: i64,
+    via: Via,
+    at: i64,
+}
+
 struct Change {
     field: &'static str,
     value: Value,
@@ -405,17 +413,14 @@ impl Store {
         }
         let cond = and_all(&conds);
         let mut conn = self.reader().await?;
-        let out = page::fetch(
-            &mut conn,
-            TICKET_COLUMNS,
-            "tickets t",
-            &cond,
-            &args,
-            "t.",
-            sort,
-            page,
-        )
-        .await?;
+        let listing = page::Listing {
+            columns: TICKET_COLUMNS,
+            from: "tickets t",
+            cond: &cond,
+            args: &args,
+            alias: "t.",
+        };
+        let out = page::fetch(&mut conn, &listing, sort, page).await?;
         let count = match page {
             PageRequest::Offset { .. } if filter.is_empty() && actor.role() != Role::EndUser => {
                 Some(
@@ -477,20 +482,14 @@ impl Store {
         }
         let cols = "c.id, c.ticket_id, c.audit_id, c.author_id, c.public, c.body, c.html_body, c.via, c.created_at";
         let mut conn = self.reader().await?;
-        let mut out = page::fetch(
-            &mut conn,
-            cols,
-            "ticket_comments c",
-            &cond,
-            &args,
-            "c.",
-            sort,
-            page,
-        )
-        .await?;
-        if matches!(page, PageRequest::Offset { .. }) {
-            out.count = Some(page::count(&mut conn, "ticket_comments c", &cond, &args).await?);
-        }
+        let listing = page::Listing {
+            columns: cols,
+            from: "ticket_comments c",
+            cond: &cond,
+            args: &args,
+            alias: "c.",
+        };
+        let out = page::fetch_counted(&mut conn, &listing, sort, page).await?;
         let items = out
             .items
             .iter()
@@ -519,20 +518,14 @@ impl Store {
         let cond = format!("a.ticket_id = {}", args.int(ticket_id));
         let cols = "a.id, a.ticket_id, a.author_id, a.via, a.events, a.created_at";
         let mut conn = self.reader().await?;
-        let mut out = page::fetch(
-            &mut conn,
-            cols,
-            "ticket_audits a",
-            &cond,
-            &args,
-            "a.",
-            Sort::ID,
-            page,
-        )
-        .await?;
-        if matches!(page, PageRequest::Offset { .. }) {
-            out.count = Some(page::count(&mut conn, "ticket_audits a", &cond, &args).await?);
-        }
+        let listing = page::Listing {
+            columns: cols,
+            from: "ticket_audits a",
+            cond: &cond,
+            args: &args,
+            alias: "a.",
+        };
+        let out = page::fetch_counted(&mut conn, &listing, Sort::ID, page).await?;
         let items = out
             .items
             .iter()
@@ -780,7 +773,17 @@ impl Store {
             ..comment
         };
         let audit = self
-            .write_audit(tx, id, actor.id(), via, events, Some(comment), created_at)
+            .write_audit(
+                tx,
+                AuditHead {
+                    ticket_id: id,
+                    author_id: actor.id(),
+                    via,
+                    at: created_at,
+                },
+                events,
+                Some(comment),
+            )
             .await?;
         let ticket = self.ticket_tx(tx, id).await?;
         Ok((ticket, audit))
@@ -855,13 +858,12 @@ impl Store {
                 "closed prevents ticket update",
             ));
         }
-        if let Some(stamp) = input.updated_stamp {
-            if stamp != old.updated_at {
-                return Err(StoreError::Conflict(
-                    "the ticket was updated by someone else since you loaded it (safe_update)"
-                        .into(),
-                ));
-            }
+        if let Some(stamp) = input.updated_stamp
+            && stamp != old.updated_at
+        {
+            return Err(StoreError::Conflict(
+                "the ticket was updated by someone else since you loaded it (safe_update)".into(),
+            ));
         }
         let fields = self.ticket_fields().await?;
         let mut t = old.clone();
@@ -935,21 +937,21 @@ impl Store {
                 t.assignee_id = a;
             }
         }
-        if let Some(p) = input.priority {
-            if p != t.priority {
-                change!("priority", t.priority.as_str(), p.as_str());
-                t.priority = p;
-            }
+        if let Some(p) = input.priority
+            && p != t.priority
+        {
+            change!("priority", t.priority.as_str(), p.as_str());
+            t.priority = p;
         }
-        if let Some(ty) = input.ticket_type {
-            if ty != t.ticket_type {
-                change!(
-                    "type",
-                    t.ticket_type.map(|v| v.as_str()),
-                    ty.map(|v| v.as_str())
-                );
-                t.ticket_type = ty;
-            }
+        if let Some(ty) = input.ticket_type
+            && ty != t.ticket_type
+        {
+            change!(
+                "type",
+                t.ticket_type.map(|v| v.as_str()),
+                ty.map(|v| v.as_str())
+            );
+            t.ticket_type = ty;
         }
         if let Some(p) = input.problem_id {
             if let Some(p) = p {
@@ -964,17 +966,17 @@ impl Store {
                 t.problem_id = p;
             }
         }
-        if let Some(x) = input.external_id.take() {
-            if x != t.external_id {
-                change!("external_id", t.external_id, x);
-                t.external_id = x;
-            }
+        if let Some(x) = input.external_id.take()
+            && x != t.external_id
+        {
+            change!("external_id", t.external_id, x);
+            t.external_id = x;
         }
-        if let Some(d) = input.due_at {
-            if d != t.due_at {
-                change!("due_at", t.due_at, d);
-                t.due_at = d;
-            }
+        if let Some(d) = input.due_at
+            && d != t.due_at
+        {
+            change!("due_at", t.due_at, d);
+            t.due_at = d;
         }
         let mut tags = match input.tags.take() {
             Some(replace) => normalize_tags(replace),
@@ -1176,7 +1178,17 @@ impl Store {
             self.index_comment(tx, id, &comment_plain(c)).await?;
         }
         let audit = self
-            .write_audit(tx, id, actor.id(), via, events, comment, now)
+            .write_audit(
+                tx,
+                AuditHead {
+                    ticket_id: id,
+                    author_id: actor.id(),
+                    via,
+                    at: now,
+                },
+                events,
+                comment,
+            )
             .await?;
         let ticket = self.ticket_tx(tx, id).await?;
         Ok((ticket, Some(audit)))
@@ -1214,8 +1226,18 @@ impl Store {
             let events = vec![
                 json!({"type": "Change", "field_name": "deleted", "value": true, "previous_value": false}),
             ];
-            self.write_audit(&mut tx, id, actor.id(), Via::Api, events, None, now)
-                .await?;
+            self.write_audit(
+                &mut tx,
+                AuditHead {
+                    ticket_id: id,
+                    author_id: actor.id(),
+                    via: Via::Api,
+                    at: now,
+                },
+                events,
+                None,
+            )
+            .await?;
         }
         tx.commit().await?;
         Ok(())
@@ -1247,13 +1269,16 @@ impl Store {
     async fn write_audit(
         &self,
         tx: &mut Tx,
-        ticket_id: i64,
-        author_id: i64,
-        via: Via,
+        head: AuditHead,
         mut events: Vec<Value>,
         comment: Option<NewComment>,
-        now: i64,
     ) -> Result<Audit> {
+        let AuditHead {
+            ticket_id,
+            author_id,
+            via,
+            at: now,
+        } = head;
         let audit_id: i64 = sqlx::query(
             "INSERT INTO ticket_audits (ticket_id, author_id, via, events, created_at) VALUES ($1, $2, $3, '[]', $4) RETURNING id",
         )

@@ -353,20 +353,14 @@ impl Store {
         }
         let cond = and_all(&conds);
         let mut conn = self.reader().await?;
-        let mut out = page::fetch(
-            &mut conn,
-            USER_COLUMNS,
-            "users u",
-            &cond,
-            &args,
-            "u.",
-            sort,
-            page,
-        )
-        .await?;
-        if matches!(page, PageRequest::Offset { .. }) {
-            out.count = Some(page::count(&mut conn, "users u", &cond, &args).await?);
-        }
+        let listing = page::Listing {
+            columns: USER_COLUMNS,
+            from: "users u",
+            cond: &cond,
+            args: &args,
+            alias: "u.",
+        };
+        let out = page::fetch_counted(&mut conn, &listing, sort, page).await?;
         let items = out
             .items
             .iter()

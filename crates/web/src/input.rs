@@ -249,13 +249,14 @@ pub fn ticket(v: &Value, creating: bool) -> Result<TicketInput, ApiError> {
             None
         }
     };
-    if creating && t.comment.is_none() {
-        if let Some(Some(d)) = r.text("description") {
-            t.comment = Some(NewComment {
-                body: d,
-                ..Default::default()
-            });
-        }
+    if creating
+        && t.comment.is_none()
+        && let Some(Some(d)) = r.text("description")
+    {
+        t.comment = Some(NewComment {
+            body: d,
+            ..Default::default()
+        });
     }
     if let Some(Some(id)) = r.int("requester_id") {
         t.requester = Some(RequesterRef::Id(id));

@@ -170,29 +170,29 @@ pub fn organization(o: &Organization, base: &str, role: Role) -> Value {
         "last_health_check": a.last_health_check,
         "next_business_review": a.next_business_review,
     });
-    if role.sees_commercials() {
-        if let Value::Object(map) = &mut v {
-            for (k, val) in [
-                ("acv_cents", json!(a.acv.map(|m| m.cents()))),
-                (
-                    "monthly_spend_cents",
-                    json!(a.monthly_spend.map(|m| m.cents())),
-                ),
-                (
-                    "monthly_fee_cents",
-                    json!(a.acv.map(|m| m.monthly_fee().cents())),
-                ),
-                (
-                    "expansion_potential_cents",
-                    json!(a.expansion_potential.map(|m| m.cents())),
-                ),
-                ("contract_start", json!(a.contract_start)),
-                ("contract_end", json!(a.contract_end)),
-                ("renewal_date", json!(a.renewal_date)),
-                ("finance_lead", json!(a.finance_lead)),
-            ] {
-                map.insert(k.into(), val);
-            }
+    if role.sees_commercials()
+        && let Value::Object(map) = &mut v
+    {
+        for (k, val) in [
+            ("acv_cents", json!(a.acv.map(|m| m.cents()))),
+            (
+                "monthly_spend_cents",
+                json!(a.monthly_spend.map(|m| m.cents())),
+            ),
+            (
+                "monthly_fee_cents",
+                json!(a.acv.map(|m| m.monthly_fee().cents())),
+            ),
+            (
+                "expansion_potential_cents",
+                json!(a.expansion_potential.map(|m| m.cents())),
+            ),
+            ("contract_start", json!(a.contract_start)),
+            ("contract_end", json!(a.contract_end)),
+            ("renewal_date", json!(a.renewal_date)),
+            ("finance_lead", json!(a.finance_lead)),
+        ] {
+            map.insert(k.into(), val);
         }
     }
     v

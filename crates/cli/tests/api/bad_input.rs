@@ -419,13 +419,13 @@ async fn a_corpus_of_bad_requests_gets_clear_4xx_errors() {
         ),
         case(
             M::GET,
-            &format!("/api/v2/tickets/show_many.json?ids={ids_101}"),
+            format!("/api/v2/tickets/show_many.json?ids={ids_101}"),
             Body::None,
             400,
         ),
         case(
             M::DELETE,
-            &format!("/api/v2/tickets/destroy_many.json?ids={ids_101}"),
+            format!("/api/v2/tickets/destroy_many.json?ids={ids_101}"),
             Body::None,
             400,
         ),
@@ -606,7 +606,7 @@ async fn a_corpus_of_bad_requests_gets_clear_4xx_errors() {
         ),
         case(
             M::DELETE,
-            &format!("/api/v2/organizations/{org}.json"),
+            format!("/api/v2/organizations/{org}.json"),
             Body::None,
             422,
         ),

@@ -13,14 +13,53 @@ async fn outbox_rows_live_and_die_with_their_transaction() {
 
     // Rolled back with its cause: nothing to deliver.
     let mut tx = store.begin().await.unwrap();
-    assert!(store.enqueue(&mut tx, "webhook", "ticket-1-created", &json!({"id": 1}), now).await.unwrap());
+    assert!(
+        store
+            .enqueue(
+                &mut tx,
+                "webhook",
+                "ticket-1-created",
+                &json!({"id": 1}),
+                now
+            )
+            .await
+            .unwrap()
+    );
     tx.rollback().await.unwrap();
-    assert!(store.claim_outbox("w1", 10, 60, now).await.unwrap().is_empty());
+    assert!(
+        store
+            .claim_outbox("w1", 10, 60, now)
+            .await
+            .unwrap()
+            .is_empty()
+    );
 
     // Committed: exactly once per key.
     let mut tx = store.begin().await.unwrap();
-    assert!(store.enqueue(&mut tx, "webhook", "ticket-1-created", &json!({"id": 1}), now).await.unwrap());
-    assert!(!store.enqueue(&mut tx, "webhook", "ticket-1-created", &json!({"id": 1}), now).await.unwrap());
+    assert!(
+        store
+            .enqueue(
+                &mut tx,
+                "webhook",
+                "ticket-1-created",
+                &json!({"id": 1}),
+                now
+            )
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .enqueue(
+                &mut tx,
+                "webhook",
+                "ticket-1-created",
+                &json!({"id": 1}),
+                now
+            )
+            .await
+            .unwrap()
+    );
     tx.commit().await.unwrap();
 
     let claimed = store.claim_outbox("w1", 10, 60, now).await.unwrap();
@@ -28,17 +67,41 @@ async fn outbox_rows_live_and_die_with_their_transaction() {
     assert_eq!(claimed[0].idempotency_key, "ticket-1-created");
     assert_eq!(claimed[0].payload["id"], 1);
     // Leased: another worker does not get it...
-    assert!(store.claim_outbox("w2", 10, 60, now + 1).await.unwrap().is_empty());
+    assert!(
+        store
+            .claim_outbox("w2", 10, 60, now + 1)
+            .await
+            .unwrap()
+            .is_empty()
+    );
     // ...until the lease expires (the first worker died).
     let again = store.claim_outbox("w2", 10, 60, now + 61).await.unwrap();
     assert_eq!(again.len(), 1);
     assert_eq!(again[0].attempts, 1, "attempts count claims");
 
     // A failure reschedules with backoff; success ends it.
-    store.fail_outbox(again[0].id, 2, "receiver said 503", now + 61).await.unwrap();
-    assert!(store.claim_outbox("w2", 10, 60, now + 62).await.unwrap().is_empty());
-    let later = store.claim_outbox("w2", 10, 60, now + 61 + 120).await.unwrap();
+    store
+        .fail_outbox(again[0].id, 2, "receiver said 503", now + 61)
+        .await
+        .unwrap();
+    assert!(
+        store
+            .claim_outbox("w2", 10, 60, now + 62)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let later = store
+        .claim_outbox("w2", 10, 60, now + 61 + 120)
+        .await
+        .unwrap();
     assert_eq!(later.len(), 1);
     store.complete_outbox(later[0].id, now + 200).await.unwrap();
-    assert!(store.claim_outbox("w3", 10, 60, now + 100_000).await.unwrap().is_empty());
+    assert!(
+        store
+            .claim_outbox("w3", 10, 60, now + 100_000)
+            .await
+            .unwrap()
+            .is_empty()
+    );
 }
