@@ -527,7 +527,7 @@ pub async fn load(store: &Store, tickets: usize, now: i64) -> anyhow::Result<()>
                 }
             }
         }
-        tx.commit().await?;
+        store.commit(tx).await?;
         created = batch_end;
     }
     let token = steward_store::auth::generate_token();

@@ -85,6 +85,7 @@ impl Store {
                 e
             }
         })?;
+        self.make_durable().await?;
         Ok(row.try_get("id")?)
     }
 
@@ -138,6 +139,7 @@ impl Store {
                 .bind(user_id)
                 .execute(&self.write)
                 .await?;
+        self.make_durable().await?;
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound("user"));
         }

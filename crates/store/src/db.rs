@@ -7,7 +7,15 @@
 //! queue in the pool instead of failing with SQLITE_BUSY, and a small pool of
 //! readers that WAL lets run beside the writer. PostgreSQL uses one pool.
 
-use std::{str::FromStr, time::Duration};
+use std::{
+    path::PathBuf,
+    str::FromStr,
+    sync::{
+        Arc,
+        atomic::{AtomicU64, Ordering},
+    },
+    time::Duration,
+};
 
 use sqlx::{
     Any, AnyConnection, Connection, Executor, Row, Transaction,
@@ -30,6 +38,68 @@ pub struct Store {
     pub(crate) read: sqlx::AnyPool,
     pub(crate) write: sqlx::AnyPool,
     pub dialect: Dialect,
+    /// SQLite only: the group fsync that makes commits durable.
+    wal: Option<Arc<WalSync>>,
+}
+
+/// Group commit for SQLite.
+///
+/// SQLite runs with `synchronous = NORMAL`: a commit writes its WAL frames
+/// without waiting for the disk, which survives a crash of the process but
+/// not of the machine. Steward acknowledges a write only once it would
+/// survive a power loss, so [`Store::commit`] then waits for an `fdatasync`
+/// of the WAL file. Commits that finish while one fsync runs share the next
+/// one, so a disk that syncs ~130 times a second (this machine's) still
+/// acknowledges thousands of writes per second under concurrency — the same
+/// group commit PostgreSQL does for its own WAL. Checkpoints stay safe:
+/// SQLite syncs the WAL before and the database after each checkpoint.
+struct WalSync {
+    wal: PathBuf,
+    dir: PathBuf,
+    /// Held by the one task running an fsync; the flag records whether the
+    /// directory entry of the WAL file has been synced once.
+    running: tokio::sync::Mutex<bool>,
+    /// Commits finished so far, and how many of them an fsync covers.
+    committed: AtomicU64,
+    synced: AtomicU64,
+    fsyncs: AtomicU64,
+}
+
+impl WalSync {
+    async fn sync(&self) -> Result<()> {
+        let mine = self.committed.fetch_add(1, Ordering::SeqCst) + 1;
+        let mut dir_synced = self.running.lock().await;
+        if self.synced.load(Ordering::SeqCst) >= mine {
+            return Ok(()); // an fsync that started after our commit covered it
+        }
+        let target = self.committed.load(Ordering::SeqCst);
+        let (wal, dir, sync_dir) = (self.wal.clone(), self.dir.clone(), !*dir_synced);
+        tokio::task::spawn_blocking(move || -> std::io::Result<()> {
+            match std::fs::OpenOptions::new().write(true).open(&wal) {
+                Ok(f) => f.sync_data()?,
+                // No WAL yet means nothing was written through it.
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+                Err(e) => return Err(e),
+            }
+            if sync_dir {
+                std::fs::File::open(&dir)?.sync_all()?;
+            }
+            Ok(())
+        })
+        .await
+        .map_err(|e| StoreError::Io(std::io::Error::other(e.to_string())))?
+        .map_err(StoreError::Io)?;
+        *dir_synced = true;
+        self.fsyncs.fetch_add(1, Ordering::SeqCst);
+        self.synced.store(target, Ordering::SeqCst);
+        Ok(())
+    }
+}
+
+/// The file behind a SQLite URL made by [`normalize_url`].
+fn sqlite_path(url: &str) -> PathBuf {
+    let path = url.strip_prefix("sqlite://").unwrap_or(url);
+    PathBuf::from(path.split('?').next().unwrap_or(path))
 }
 
 /// SQLite settings applied to every connection: WAL so readers never block
@@ -90,10 +160,26 @@ impl Store {
                 // Create the file and switch it to WAL before readers open it.
                 let write = pool(1).connect_with(options.clone()).await?;
                 let read = pool(4).connect_with(options).await?;
+                let file = sqlite_path(&url);
+                let dir = match file.parent() {
+                    Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+                    _ => PathBuf::from("."),
+                };
+                let mut wal = file.into_os_string();
+                wal.push("-wal");
+                let wal = Some(Arc::new(WalSync {
+                    wal: PathBuf::from(wal),
+                    dir,
+                    running: tokio::sync::Mutex::new(false),
+                    committed: AtomicU64::new(0),
+                    synced: AtomicU64::new(0),
+                    fsyncs: AtomicU64::new(0),
+                }));
                 Ok(Store {
                     read,
                     write,
                     dialect,
+                    wal,
                 })
             }
             Dialect::Postgres => {
@@ -102,10 +188,12 @@ impl Store {
                     .acquire_timeout(Duration::from_secs(30))
                     .connect_with(options)
                     .await?;
+                // PostgreSQL's commit is durable by itself (synchronous_commit).
                 Ok(Store {
                     read: pool.clone(),
                     write: pool,
                     dialect,
+                    wal: None,
                 })
             }
         }
@@ -113,6 +201,26 @@ impl Store {
 
     pub async fn begin(&self) -> Result<Tx> {
         Ok(self.write.begin().await?)
+    }
+
+    /// Commits and returns once the commit would survive a power loss.
+    pub async fn commit(&self, tx: Tx) -> Result<()> {
+        tx.commit().await?;
+        self.make_durable().await
+    }
+
+    /// Waits until every write committed so far is on disk (see
+    /// [`WalSync`]); call after writes made outside [`Store::commit`].
+    pub async fn make_durable(&self) -> Result<()> {
+        match &self.wal {
+            Some(w) => w.sync().await,
+            None => Ok(()),
+        }
+    }
+
+    /// How many WAL fsyncs this process ran (SQLite), for metrics and tests.
+    pub fn wal_fsyncs(&self) -> Option<u64> {
+        self.wal.as_ref().map(|w| w.fsyncs.load(Ordering::SeqCst))
     }
 
     pub(crate) async fn reader(&self) -> Result<PoolConnection<Any>> {
@@ -270,5 +378,13 @@ mod tests {
             "sqlite://a.db?mode=ro"
         );
         assert_eq!(normalize_url("postgres://h/db").0, Dialect::Postgres);
+        assert_eq!(
+            sqlite_path("sqlite:///tmp/x.db?mode=rwc"),
+            PathBuf::from("/tmp/x.db")
+        );
+        assert_eq!(
+            sqlite_path("sqlite://steward.db?mode=rwc"),
+            PathBuf::from("steward.db")
+        );
     }
 }

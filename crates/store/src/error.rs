@@ -22,6 +22,9 @@ pub enum StoreError {
     Db(#[from] sqlx::Error),
     #[error("stored data could not be read: {0}")]
     Corrupt(String),
+    /// The disk refused to make a write durable.
+    #[error("storage error: {0}")]
+    Io(std::io::Error),
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;

@@ -158,7 +158,7 @@ impl Store {
         .await
         .map_err(|e| duplicate_group(e.into()))?;
         let id: i64 = row.try_get("id")?;
-        tx.commit().await?;
+        self.commit(tx).await?;
         self.group(id).await
     }
 
@@ -195,7 +195,7 @@ impl Store {
             .execute(&mut *tx)
             .await
             .map_err(|e| duplicate_group(e.into()))?;
-        tx.commit().await?;
+        self.commit(tx).await?;
         self.group(id).await
     }
 
@@ -229,7 +229,7 @@ impl Store {
             .bind(id)
             .execute(&mut *tx)
             .await?;
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(())
     }
 

@@ -40,6 +40,7 @@ impl Store {
         .bind(now)
         .execute(&self.write)
         .await?;
+        self.make_durable().await?;
         Ok(())
     }
 

@@ -186,7 +186,7 @@ impl Store {
     pub async fn create_org(&self, input: OrgInput, now: i64) -> Result<Organization> {
         let mut tx = self.begin().await?;
         let org = self.create_org_tx(&mut tx, input, now).await?;
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(org)
     }
 
@@ -224,7 +224,7 @@ impl Store {
         let mut tx = self.begin().await?;
         let org = self.org_tx(&mut tx, id).await?;
         let org = self.save_org(&mut tx, org, input, now).await?;
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(org)
     }
 
@@ -450,7 +450,7 @@ impl Store {
             .bind(id)
             .execute(&mut *tx)
             .await?;
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(())
     }
 }

@@ -88,7 +88,7 @@ impl Store {
                 .await?;
             out.push(m);
         }
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(out)
     }
 
@@ -98,6 +98,7 @@ impl Store {
             .bind(id)
             .execute(&self.write)
             .await?;
+        self.make_durable().await?;
         Ok(())
     }
 
@@ -113,6 +114,7 @@ impl Store {
             .bind(id)
             .execute(&self.write)
             .await?;
+        self.make_durable().await?;
         Ok(())
     }
 }

@@ -549,7 +549,7 @@ impl Store {
     ) -> Result<(Ticket, Audit)> {
         let mut tx = self.begin().await?;
         let out = self.create_ticket_tx(&mut tx, actor, input, now).await?;
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(out)
     }
 
@@ -800,7 +800,7 @@ impl Store {
         let out = self
             .update_ticket_tx(&mut tx, actor, id, input, now)
             .await?;
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(out)
     }
 
@@ -1239,7 +1239,7 @@ impl Store {
             )
             .await?;
         }
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(())
     }
 

@@ -99,7 +99,7 @@ impl Store {
     pub async fn create_user(&self, input: UserInput, now: i64) -> Result<User> {
         let mut tx = self.begin().await?;
         let user = self.create_user_tx(&mut tx, input, now).await?;
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(user)
     }
 
@@ -150,7 +150,7 @@ impl Store {
     pub async fn update_user(&self, id: i64, input: UserInput, now: i64) -> Result<User> {
         let mut tx = self.begin().await?;
         let user = self.update_user_tx(&mut tx, id, input, now).await?;
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(user)
     }
 
@@ -243,24 +243,27 @@ impl Store {
             Some(id) => (self.update_user_tx(&mut tx, id, input, now).await?, false),
             None => (self.create_user_tx(&mut tx, input, now).await?, true),
         };
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(out)
     }
 
     /// Deactivates a user (Zendesk keeps deleted users' tickets).
     pub async fn deactivate_user(&self, id: i64, now: i64) -> Result<User> {
+        let mut tx = self.begin().await?;
         let done = sqlx::query("UPDATE users SET active = 0, updated_at = $1 WHERE id = $2")
             .bind(now)
             .bind(id)
-            .execute(&self.write)
+            .execute(&mut *tx)
             .await?;
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound("user"));
         }
+        // Its tokens die with it, in the same transaction.
         sqlx::query("DELETE FROM api_tokens WHERE user_id = $1")
             .bind(id)
-            .execute(&self.write)
+            .execute(&mut *tx)
             .await?;
+        self.commit(tx).await?;
         self.user(id).await
     }
 
@@ -389,6 +392,7 @@ impl Store {
             .bind(id)
             .execute(&self.write)
             .await?;
+        self.make_durable().await?;
         Ok(())
     }
 

@@ -109,6 +109,14 @@ impl From<StoreError> for ApiError {
                     )
                 }
             }
+            StoreError::Io(e) => {
+                tracing::error!(error = %e, "storage error");
+                ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "ServiceUnavailable",
+                    "The write could not be made durable; retry shortly",
+                )
+            }
             StoreError::Corrupt(m) => {
                 tracing::error!(error = %m, "stored data could not be read");
                 ApiError::new(

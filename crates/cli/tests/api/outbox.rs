@@ -105,3 +105,35 @@ async fn outbox_rows_live_and_die_with_their_transaction() {
             .is_empty()
     );
 }
+
+/// Concurrent commits share WAL fsyncs (SQLite's group commit), and every
+/// one of them is acknowledged only after an fsync that covers it.
+#[tokio::test]
+async fn concurrent_commits_share_fsyncs() {
+    let (store, _dir) = fresh_store().await;
+    let Some(before) = store.wal_fsyncs() else {
+        return; // PostgreSQL: its own WAL does this.
+    };
+    let mut tasks = Vec::new();
+    for i in 0..64 {
+        let store = store.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut tx = store.begin().await.unwrap();
+            store
+                .enqueue(&mut tx, "test", &format!("k{i}"), &json!({}), 1)
+                .await
+                .unwrap();
+            store.commit(tx).await.unwrap();
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let fsyncs = store.wal_fsyncs().unwrap() - before;
+    assert!(fsyncs >= 1, "commits were acknowledged without an fsync");
+    assert!(
+        fsyncs < 64,
+        "64 concurrent commits took {fsyncs} fsyncs: no grouping"
+    );
+    assert_eq!(store.claim_outbox("w", 100, 60, 2).await.unwrap().len(), 64);
+}
