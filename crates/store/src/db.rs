@@ -40,6 +40,7 @@ pub struct Store {
     pub dialect: Dialect,
     /// SQLite only: the group fsync that makes commits durable.
     wal: Option<Arc<WalSync>>,
+    pub(crate) fields: Arc<crate::groups::FieldCache>,
 }
 
 /// Group commit for SQLite.
@@ -179,6 +180,7 @@ impl Store {
                     read,
                     write,
                     dialect,
+                    fields: Arc::default(),
                     wal,
                 })
             }
@@ -193,6 +195,7 @@ impl Store {
                     read: pool.clone(),
                     write: pool,
                     dialect,
+                    fields: Arc::default(),
                     wal: None,
                 })
             }

@@ -4,7 +4,11 @@
 //! them with `parent_id`; role permissions (§8) are stated over these root
 //! groups and extend to their subgroups.
 
-use std::collections::BTreeMap;
+use std::{
+    collections::BTreeMap,
+    sync::{Arc, RwLock},
+    time::{Duration, Instant},
+};
 
 use sqlx::{Row, any::AnyRow};
 
@@ -249,7 +253,19 @@ impl Store {
         Ok(Some(p))
     }
 
-    pub async fn ticket_fields(&self) -> Result<BTreeMap<i64, TicketField>> {
+    /// The custom ticket fields, from a per-process cache refreshed every
+    /// [`FIELDS_TTL`] (every ticket read and write needs them; they change
+    /// only when an admin edits them).
+    pub async fn ticket_fields(&self) -> Result<Arc<BTreeMap<i64, TicketField>>> {
+        if let Some(fields) = self.fields.fresh() {
+            return Ok(fields);
+        }
+        let fields = Arc::new(self.load_ticket_fields().await?);
+        self.fields.put(fields.clone());
+        Ok(fields)
+    }
+
+    async fn load_ticket_fields(&self) -> Result<BTreeMap<i64, TicketField>> {
         let mut conn = self.reader().await?;
         let rows = sqlx::query(
             "SELECT id, title, field_type, options, commercial, position, created_at FROM ticket_fields ORDER BY position, id",
@@ -274,6 +290,28 @@ impl Store {
                 Ok((f.id, f))
             })
             .collect()
+    }
+}
+
+/// How long cached ticket-field definitions are trusted.
+pub const FIELDS_TTL: Duration = Duration::from_secs(10);
+
+#[derive(Default)]
+pub(crate) struct FieldCache(RwLock<Option<(Instant, Arc<BTreeMap<i64, TicketField>>)>>);
+
+impl FieldCache {
+    fn fresh(&self) -> Option<Arc<BTreeMap<i64, TicketField>>> {
+        let guard = self.0.read().ok()?;
+        guard
+            .as_ref()
+            .filter(|(at, _)| at.elapsed() < FIELDS_TTL)
+            .map(|(_, f)| f.clone())
+    }
+
+    fn put(&self, fields: Arc<BTreeMap<i64, TicketField>>) {
+        if let Ok(mut guard) = self.0.write() {
+            *guard = Some((Instant::now(), fields));
+        }
     }
 }
 

@@ -26,7 +26,7 @@ use crate::{
     groups::TicketField,
     page::{self, Page, PageRequest, Sort},
     sql::{Args, and_all},
-    users::{UserInput, split_tags},
+    users::{User, UserInput, split_tags},
 };
 
 #[derive(Debug, Clone, PartialEq)]
@@ -601,11 +601,11 @@ impl Store {
                 .take(80)
                 .collect(),
         };
-        let requester_id = match input.requester.take() {
+        let requester = match input.requester.take() {
             Some(r) => self.resolve_requester(tx, r, now).await?,
-            None => actor.id(),
+            None => actor.user.clone(),
         };
-        let requester = self.user_tx(tx, requester_id).await?;
+        let requester_id = requester.id;
         let submitter_id = match input.submitter_id {
             Some(s) => {
                 self.user_tx(tx, s)
@@ -684,47 +684,76 @@ impl Store {
         });
         let created_at = input.created_at.unwrap_or(now);
         let solved_at = (status == Status::Solved).then_some(created_at);
-        let search_text = format!("{subject} {comment_text}");
-
-        let mut args = Args::default();
-        let values = [
-            args.text(subject.clone()),
-            args.text(comment_text.clone()),
-            args.int(requester_id),
-            args.int(submitter_id),
-        ]
-        .join(", ");
-        let mut sql = format!(
+        let mut ticket = Ticket {
+            id: 0,
+            subject,
+            description: comment_text,
+            requester_id,
+            submitter_id,
+            organization_id,
+            group_id,
+            assignee_id,
+            priority,
+            status,
+            ticket_type,
+            problem_id,
+            tags,
+            custom_fields: custom,
+            via,
+            external_id: input.external_id.flatten(),
+            due_at: input.due_at.flatten(),
+            is_public: true,
+            created_at,
+            updated_at: created_at,
+            solved_at,
+            follower_ids: followers.iter().copied().collect(),
+        };
+        // PostgreSQL's full-text entry is a column of the row itself.
+        let (search_col, search_val) = match self.dialect {
+            Dialect::Postgres => (
+                ", search_vector",
+                ", to_tsvector('simple', translate($19, '@.-_/:+', '       '))",
+            ),
+            Dialect::Sqlite => ("", ""),
+        };
+        let sql = format!(
             "INSERT INTO tickets (subject, description, requester_id, submitter_id, organization_id, group_id,
                 assignee_id, priority, status, ticket_type, problem_id, tags, custom_fields, via, external_id,
-                due_at, created_at, updated_at, solved_at{}) VALUES ({values}",
-            if self.dialect == Dialect::Postgres { ", search_vector" } else { "" }
+                due_at, created_at, updated_at, solved_at{search_col})
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $17, $18{search_val})
+             RETURNING id"
         );
-        sql.push_str(", $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $17, $18");
+        let t = &ticket;
+        let mut q = sqlx::query(&sql)
+            .bind(&t.subject)
+            .bind(&t.description)
+            .bind(t.requester_id)
+            .bind(t.submitter_id)
+            .bind(t.organization_id)
+            .bind(t.group_id)
+            .bind(t.assignee_id)
+            .bind(t.priority.as_str())
+            .bind(t.status.as_str())
+            .bind(t.ticket_type.map(|v| v.as_str()))
+            .bind(t.problem_id)
+            .bind(t.tags.join(" "))
+            .bind(serde_json::to_string(&t.custom_fields)?)
+            .bind(t.via.as_str())
+            .bind(&t.external_id)
+            .bind(t.due_at)
+            .bind(t.created_at)
+            .bind(t.solved_at);
         if self.dialect == Dialect::Postgres {
-            sql.push_str(", to_tsvector('simple', translate($19, '@.-_/:+', '       '))");
-        }
-        sql.push_str(") RETURNING id");
-        let mut q = args.bind(sqlx::query(&sql));
-        q = q
-            .bind(organization_id)
-            .bind(group_id)
-            .bind(assignee_id)
-            .bind(priority.as_str())
-            .bind(status.as_str())
-            .bind(ticket_type.map(|t| t.as_str()))
-            .bind(problem_id)
-            .bind(tags.join(" "))
-            .bind(serde_json::to_string(&custom)?)
-            .bind(via.as_str())
-            .bind(input.external_id.flatten())
-            .bind(input.due_at.flatten())
-            .bind(created_at)
-            .bind(solved_at);
-        if self.dialect == Dialect::Postgres {
-            q = q.bind(search_text.as_str());
+            q = q.bind(format!("{} {}", t.subject, t.description));
         }
         let id: i64 = q.fetch_one(&mut **tx).await?.try_get("id")?;
+        ticket.id = id;
+        let Ticket {
+            subject,
+            description: comment_text,
+            tags,
+            ..
+        } = &ticket;
 
         if self.dialect == Dialect::Sqlite {
             sqlx::query("INSERT INTO tickets_fts (rowid, subject, body) VALUES ($1, $2, $3)")
@@ -785,7 +814,6 @@ impl Store {
                 Some(comment),
             )
             .await?;
-        let ticket = self.ticket_tx(tx, id).await?;
         Ok((ticket, audit))
     }
 
@@ -889,7 +917,7 @@ impl Store {
             }
         }
         if let Some(r) = input.requester.take() {
-            let r = self.resolve_requester(tx, r, now).await?;
+            let r = self.resolve_requester(tx, r, now).await?.id;
             if r != t.requester_id {
                 change!("requester_id", t.requester_id.to_string(), r.to_string());
                 t.requester_id = r;
@@ -1190,8 +1218,8 @@ impl Store {
                 comment,
             )
             .await?;
-        let ticket = self.ticket_tx(tx, id).await?;
-        Ok((ticket, Some(audit)))
+        t.follower_ids = followers.into_iter().collect();
+        Ok((t, Some(audit)))
     }
 
     /// Soft-deletes a ticket: it disappears from lists and search, its
@@ -1391,17 +1419,14 @@ impl Store {
         }
     }
 
-    async fn resolve_requester(&self, tx: &mut Tx, r: RequesterRef, now: i64) -> Result<i64> {
+    async fn resolve_requester(&self, tx: &mut Tx, r: RequesterRef, now: i64) -> Result<User> {
         match r {
-            RequesterRef::Id(id) => {
-                self.user_tx(tx, id).await.map_err(|_| {
-                    StoreError::invalid("requester_id", format!("user {id} does not exist"))
-                })?;
-                Ok(id)
-            }
+            RequesterRef::Id(id) => self.user_tx(tx, id).await.map_err(|_| {
+                StoreError::invalid("requester_id", format!("user {id} does not exist"))
+            }),
             RequesterRef::Person { name, email } => {
                 match self.user_id_by_email_tx(tx, email.as_str()).await? {
-                    Some(id) => Ok(id),
+                    Some(id) => self.user_tx(tx, id).await,
                     None => {
                         let input = UserInput {
                             name,
@@ -1409,7 +1434,7 @@ impl Store {
                             role: Some(Role::EndUser),
                             ..Default::default()
                         };
-                        Ok(self.create_user_tx(tx, input, now).await?.id)
+                        self.create_user_tx(tx, input, now).await
                     }
                 }
             }
@@ -1417,8 +1442,7 @@ impl Store {
     }
 
     async fn ensure_assignable(&self, tx: &mut Tx, id: i64) -> Result<()> {
-        self.ensure_staff(tx, id, "assignee_id").await?;
-        let u = self.user_tx(tx, id).await?;
+        let u = self.ensure_staff(tx, id, "assignee_id").await?;
         if u.role == Role::Viewer {
             return Err(StoreError::invalid(
                 "assignee_id",
@@ -1428,7 +1452,7 @@ impl Store {
         Ok(())
     }
 
-    async fn ensure_staff(&self, tx: &mut Tx, id: i64, field: &str) -> Result<()> {
+    async fn ensure_staff(&self, tx: &mut Tx, id: i64, field: &str) -> Result<User> {
         let u = self
             .user_tx(tx, id)
             .await
@@ -1439,7 +1463,7 @@ impl Store {
                 format!("user {id} is not an active agent"),
             ));
         }
-        Ok(())
+        Ok(u)
     }
 
     async fn ensure_problem(&self, tx: &mut Tx, problem: i64, this: Option<i64>) -> Result<()> {
