@@ -256,7 +256,7 @@ impl Store {
     /// The custom ticket fields, from a per-process cache refreshed every
     /// [`FIELDS_TTL`] (every ticket read and write needs them; they change
     /// only when an admin edits them).
-    pub async fn ticket_fields(&self) -> Result<Arc<BTreeMap<i64, TicketField>>> {
+    pub async fn ticket_fields(&self) -> Result<Fields> {
         if let Some(fields) = self.fields.fresh() {
             return Ok(fields);
         }
@@ -297,10 +297,13 @@ impl Store {
 pub const FIELDS_TTL: Duration = Duration::from_secs(10);
 
 #[derive(Default)]
-pub(crate) struct FieldCache(RwLock<Option<(Instant, Arc<BTreeMap<i64, TicketField>>)>>);
+pub(crate) struct FieldCache(RwLock<Option<(Instant, Fields)>>);
+
+/// Field definitions by id, shared between requests.
+pub type Fields = Arc<BTreeMap<i64, TicketField>>;
 
 impl FieldCache {
-    fn fresh(&self) -> Option<Arc<BTreeMap<i64, TicketField>>> {
+    fn fresh(&self) -> Option<Fields> {
         let guard = self.0.read().ok()?;
         guard
             .as_ref()
@@ -308,7 +311,7 @@ impl FieldCache {
             .map(|(_, f)| f.clone())
     }
 
-    fn put(&self, fields: Arc<BTreeMap<i64, TicketField>>) {
+    fn put(&self, fields: Fields) {
         if let Ok(mut guard) = self.0.write() {
             *guard = Some((Instant::now(), fields));
         }

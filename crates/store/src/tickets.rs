@@ -758,12 +758,12 @@ impl Store {
         if self.dialect == Dialect::Sqlite {
             sqlx::query("INSERT INTO tickets_fts (rowid, subject, body) VALUES ($1, $2, $3)")
                 .bind(id)
-                .bind(&subject)
-                .bind(&comment_text)
+                .bind(subject)
+                .bind(comment_text)
                 .execute(&mut **tx)
                 .await?;
         }
-        self.set_tags(tx, id, &[], &tags).await?;
+        self.set_tags(tx, id, &[], tags).await?;
         for f in &followers {
             sqlx::query("INSERT INTO ticket_followers (ticket_id, user_id) VALUES ($1, $2)")
                 .bind(id)
