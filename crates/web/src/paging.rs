@@ -116,6 +116,7 @@ pub fn envelope<T>(
             .query()
             .map(|q| {
                 q.split('&')
+                    .filter(|kv| !kv.is_empty())
                     .filter_map(|kv| kv.split_once('=').or(Some((kv, ""))))
                     .map(|(k, v)| (k.to_string(), v.to_string()))
                     .collect()

@@ -10,3 +10,4 @@ mod people;
 mod search;
 mod tickets;
 mod visibility;
+mod zenpy;
