@@ -46,7 +46,28 @@ impl AppState {
 pub fn router(state: AppState) -> Router {
     api::routes()
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(axum::middleware::from_fn(log_request))
         .with_state(state)
+}
+
+/// One structured line per request: debug level normally, error level for
+/// a 5xx (which the error policy says should never happen).
+async fn log_request(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let started = std::time::Instant::now();
+    let method = req.method().clone();
+    let path = req.uri().path().to_owned();
+    let resp = next.run(req).await;
+    let status = resp.status().as_u16();
+    let duration_ms = started.elapsed().as_secs_f64() * 1000.0;
+    if status >= 500 {
+        tracing::error!(http.method = %method, http.path = %path, http.status = status, duration_ms, "request failed");
+    } else {
+        tracing::debug!(http.method = %method, http.path = %path, http.status = status, duration_ms, "request");
+    }
+    resp
 }
 
 /// Serves until `shutdown` completes, then finishes in-flight requests.
