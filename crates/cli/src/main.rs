@@ -71,6 +71,11 @@ enum Command {
         #[command(subcommand)]
         command: TokenCommand,
     },
+    /// SLA arithmetic on the business-hours calendars (needs no database).
+    Sla {
+        #[command(subcommand)]
+        command: SlaCommand,
+    },
 }
 
 #[derive(Subcommand)]
@@ -116,6 +121,27 @@ enum TokenCommand {
     },
 }
 
+#[derive(Subcommand)]
+enum SlaCommand {
+    /// Print the instant (RFC 3339, UTC) at which a target of N minutes of
+    /// open time, started at --start, is due on a calendar of policies.md §2.
+    Due {
+        /// Calendar: 24x7, business or extended.
+        #[arg(long)]
+        calendar: String,
+        /// When the clock starts, RFC 3339 (e.g. 2026-03-10T14:00:00-04:00).
+        #[arg(long)]
+        start: String,
+        /// The target in minutes of open time (0 or more).
+        #[arg(long, allow_negative_numbers = true)]
+        minutes: i64,
+        /// A date on which the calendar is closed all day; repeat for more.
+        /// These replace the calendar's configured holidays.
+        #[arg(long = "holiday", value_name = "YYYY-MM-DD")]
+        holidays: Vec<String>,
+    },
+}
+
 fn now() -> i64 {
     jiff::Timestamp::now().as_second()
 }
@@ -158,6 +184,7 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::User { command } => user(command).await,
+        Command::Sla { command } => sla(command),
         Command::Token {
             command:
                 TokenCommand::Create {
@@ -226,6 +253,41 @@ async fn user(command: UserCommand) -> anyhow::Result<()> {
                 .with_context(|| format!("no user with email {email}"))?;
             store.set_password(user.id, &password, now()).await?;
             println!("password updated for {email}");
+            Ok(())
+        }
+    }
+}
+
+/// `steward sla ...`: pure calendar arithmetic, so no database is opened.
+fn sla(command: SlaCommand) -> anyhow::Result<()> {
+    match command {
+        SlaCommand::Due {
+            calendar,
+            start,
+            minutes,
+            holidays,
+        } => {
+            if minutes < 0 {
+                anyhow::bail!("--minutes must be zero or more (got {minutes})");
+            }
+            let seconds = minutes
+                .checked_mul(60)
+                .with_context(|| format!("--minutes {minutes} is too large"))?;
+            let start = start.trim().parse::<jiff::Timestamp>().map_err(|_| {
+                anyhow::anyhow!(
+                    "--start {start} is not an RFC 3339 timestamp (e.g. 2026-03-10T14:00:00Z)"
+                )
+            })?;
+            let holidays = holidays
+                .iter()
+                .map(|d| {
+                    steward_domain::time::parse_date(d)
+                        .map_err(|e| anyhow::anyhow!("--holiday: {}", e.0))
+                })
+                .collect::<anyhow::Result<Vec<_>>>()?;
+            let calendar = steward_domain::Calendar::builtin(&calendar)?.with_holidays(&holidays);
+            let due = calendar.add_open(start, seconds)?;
+            println!("{}", steward_domain::time::format_unix(due.as_second()));
             Ok(())
         }
     }
@@ -318,7 +380,19 @@ async fn serve(
     tracing::info!(%addr, "steward is serving on http://{addr}");
     let mut state = steward_web::AppState::new(store.clone());
     state.public_url = public_url.map(Into::into);
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let clock = state.clock.clone();
+    let workers = steward_jobs::spawn(
+        store.clone(),
+        std::sync::Arc::new(move || clock.now()),
+        stopped,
+    );
     steward_web::serve(listener, state, shutdown_signal()).await?;
+    // In-flight requests are done; let the workers finish their batch.
+    let _ = stop.send(true);
+    for w in workers {
+        let _ = w.await;
+    }
     store.close().await;
     Ok(())
 }

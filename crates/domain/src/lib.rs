@@ -7,6 +7,7 @@
 //! an argument (`now: Timestamp`), never read from the wall clock here.
 
 pub mod account;
+pub mod calendar;
 pub mod search;
 pub mod sla;
 pub mod ticket;
@@ -14,6 +15,7 @@ pub mod time;
 pub mod user;
 
 pub use account::{AccountStatus, CompanySize, Industry, Money, Region, Tier};
+pub use calendar::{Calendar, CalendarDef, CalendarError};
 pub use ticket::{Priority, Status, TicketType, Via};
 pub use user::{Email, Role};
 

@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 use crate::{ParseError, Priority, Status, Tier};
 
 /// Open-time arithmetic over unix seconds; implemented by the calendars.
-pub trait OpenHours {
+pub trait OpenHours: Sync {
     /// The instant at which `secs` seconds of open time have elapsed from
     /// `start` (a clock started while closed starts at the next opening).
     fn add_open(&self, start: i64, secs: i64) -> i64;
@@ -545,7 +545,7 @@ pub struct TicketFacts {
 }
 
 /// Looks calendars up by name.
-pub trait Calendars {
+pub trait Calendars: Sync {
     fn get(&self, name: &str) -> Option<&dyn OpenHours>;
 }
 
@@ -731,6 +731,36 @@ pub fn evolve(
         }
     }
     events
+}
+
+/// The calendars of §2 do the SLA's open-time arithmetic. Instants beyond
+/// the calendar's range (year 9999) saturate: a target that would end
+/// there never comes due.
+impl OpenHours for crate::calendar::Calendar {
+    fn add_open(&self, start: i64, secs: i64) -> i64 {
+        jiff::Timestamp::from_second(start)
+            .ok()
+            .and_then(|t| crate::calendar::Calendar::add_open(self, t, secs.max(0)).ok())
+            .map_or(i64::MAX, |t| t.as_second())
+    }
+
+    fn open_between(&self, a: i64, b: i64) -> i64 {
+        match (
+            jiff::Timestamp::from_second(a),
+            jiff::Timestamp::from_second(b),
+        ) {
+            (Ok(a), Ok(b)) => crate::calendar::Calendar::open_between(self, a, b),
+            _ => 0,
+        }
+    }
+
+    fn is_open(&self, t: i64) -> bool {
+        jiff::Timestamp::from_second(t).is_ok_and(|t| crate::calendar::Calendar::is_open(self, t))
+    }
+
+    fn working_day_secs(&self) -> i64 {
+        self.working_day_seconds()
+    }
 }
 
 #[cfg(test)]

@@ -40,7 +40,9 @@ pub struct Store {
     pub dialect: Dialect,
     /// SQLite only: the group fsync that makes commits durable.
     wal: Option<Arc<WalSync>>,
-    pub(crate) fields: Arc<crate::groups::FieldCache>,
+    pub(crate) fields:
+        Arc<crate::cache::Cached<std::collections::BTreeMap<i64, crate::groups::TicketField>>>,
+    pub(crate) calendars: Arc<crate::cache::Cached<crate::calendars::CalendarSet>>,
 }
 
 /// Group commit for SQLite.
@@ -181,6 +183,7 @@ impl Store {
                     write,
                     dialect,
                     fields: Arc::default(),
+                    calendars: Arc::default(),
                     wal,
                 })
             }
@@ -196,6 +199,7 @@ impl Store {
                     write: pool,
                     dialect,
                     fields: Arc::default(),
+                    calendars: Arc::default(),
                     wal: None,
                 })
             }
@@ -271,15 +275,26 @@ struct Migration {
     postgres_after: &'static [&'static str],
 }
 
-const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "core",
-    common_before: &[include_str!("../migrations/0001_core.sql")],
-    sqlite: &[include_str!("../migrations/0001_sqlite.sql")],
-    postgres: &[include_str!("../migrations/0001_postgres.sql")],
-    common_after: &[include_str!("../migrations/common_seed.sql")],
-    postgres_after: &[include_str!("../migrations/0001_postgres_after_seed.sql")],
-}];
+const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "core",
+        common_before: &[include_str!("../migrations/0001_core.sql")],
+        sqlite: &[include_str!("../migrations/0001_sqlite.sql")],
+        postgres: &[include_str!("../migrations/0001_postgres.sql")],
+        common_after: &[include_str!("../migrations/common_seed.sql")],
+        postgres_after: &[include_str!("../migrations/0001_postgres_after_seed.sql")],
+    },
+    Migration {
+        version: 2,
+        name: "sla",
+        common_before: &[include_str!("../migrations/0002_sla.sql")],
+        sqlite: &[],
+        postgres: &[],
+        common_after: &[],
+        postgres_after: &[],
+    },
+];
 
 async fn run_migrations(conn: &mut AnyConnection, dialect: Dialect) -> Result<()> {
     conn.execute(

@@ -4,11 +4,7 @@
 //! them with `parent_id`; role permissions (§8) are stated over these root
 //! groups and extend to their subgroups.
 
-use std::{
-    collections::BTreeMap,
-    sync::{Arc, RwLock},
-    time::{Duration, Instant},
-};
+use std::{collections::BTreeMap, sync::Arc};
 
 use sqlx::{Row, any::AnyRow};
 
@@ -254,7 +250,7 @@ impl Store {
     }
 
     /// The custom ticket fields, from a per-process cache refreshed every
-    /// [`FIELDS_TTL`] (every ticket read and write needs them; they change
+    /// [`crate::cache::TTL`] (every ticket read and write needs them; they change
     /// only when an admin edits them).
     pub async fn ticket_fields(&self) -> Result<Fields> {
         if let Some(fields) = self.fields.fresh() {
@@ -293,30 +289,8 @@ impl Store {
     }
 }
 
-/// How long cached ticket-field definitions are trusted.
-pub const FIELDS_TTL: Duration = Duration::from_secs(10);
-
-#[derive(Default)]
-pub(crate) struct FieldCache(RwLock<Option<(Instant, Fields)>>);
-
 /// Field definitions by id, shared between requests.
 pub type Fields = Arc<BTreeMap<i64, TicketField>>;
-
-impl FieldCache {
-    fn fresh(&self) -> Option<Fields> {
-        let guard = self.0.read().ok()?;
-        guard
-            .as_ref()
-            .filter(|(at, _)| at.elapsed() < FIELDS_TTL)
-            .map(|(_, f)| f.clone())
-    }
-
-    fn put(&self, fields: Fields) {
-        if let Ok(mut guard) = self.0.write() {
-            *guard = Some((Instant::now(), fields));
-        }
-    }
-}
 
 fn duplicate_group(e: StoreError) -> StoreError {
     if e.is_unique_violation() {

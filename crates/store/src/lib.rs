@@ -7,6 +7,9 @@
 
 pub mod access;
 pub mod auth;
+pub mod bulk;
+mod cache;
+pub mod calendars;
 pub mod db;
 pub mod error;
 pub mod groups;
@@ -15,11 +18,13 @@ pub mod orgs;
 pub mod outbox;
 pub mod page;
 pub mod search;
+pub mod sla;
 mod sql;
 pub mod tickets;
 pub mod users;
 
 pub use access::{Actor, Scope};
+pub use bulk::BulkTicket;
 pub use db::{Dialect, Store, Tx};
 pub use error::{Result, StoreError};
 pub use groups::{Group, GroupInput, TicketField};

@@ -118,3 +118,15 @@ impl Store {
         Ok(())
     }
 }
+
+impl Store {
+    /// How many messages of `kind` were ever enqueued (tests, metrics).
+    pub async fn outbox_count(&self, kind: &str) -> Result<i64> {
+        let mut conn = self.reader().await?;
+        let row = sqlx::query("SELECT COUNT(*) AS n FROM outbox WHERE kind = $1")
+            .bind(kind)
+            .fetch_one(&mut *conn)
+            .await?;
+        Ok(row.try_get("n")?)
+    }
+}

@@ -53,6 +53,8 @@ pub struct Ticket {
     pub updated_at: i64,
     pub solved_at: Option<i64>,
     pub follower_ids: Vec<i64>,
+    /// P0: a workaround was given (meets the workaround target, §4).
+    pub workaround_provided: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -125,6 +127,7 @@ pub struct TicketInput {
     pub created_at: Option<i64>,
     /// Zendesk `safe_update`: refuse if the ticket changed since this stamp.
     pub updated_stamp: Option<i64>,
+    pub workaround_provided: Option<bool>,
 }
 
 impl TicketInput {
@@ -147,6 +150,7 @@ impl TicketInput {
             || !self.followers_add.is_empty()
             || !self.followers_remove.is_empty()
             || self.created_at.is_some()
+            || self.workaround_provided.is_some()
     }
 }
 
@@ -175,7 +179,7 @@ impl TicketFilter {
 
 pub(crate) const TICKET_COLUMNS: &str = "t.id, t.subject, t.description, t.requester_id, t.submitter_id, \
     t.organization_id, t.group_id, t.assignee_id, t.priority, t.status, t.ticket_type, t.problem_id, \
-    t.tags, t.custom_fields, t.via, t.external_id, t.due_at, t.is_public, t.created_at, t.updated_at, t.solved_at";
+    t.tags, t.custom_fields, t.via, t.external_id, t.due_at, t.is_public, t.created_at, t.updated_at, t.solved_at, t.workaround_provided";
 
 pub(crate) fn ticket_from_row(r: &AnyRow) -> Result<Ticket> {
     let fields: BTreeMap<i64, Value> =
@@ -205,6 +209,7 @@ pub(crate) fn ticket_from_row(r: &AnyRow) -> Result<Ticket> {
         updated_at: r.try_get("updated_at")?,
         solved_at: r.try_get("solved_at")?,
         follower_ids: Vec::new(),
+        workaround_provided: flag(r, "workaround_provided")?,
     })
 }
 
@@ -707,20 +712,21 @@ impl Store {
             updated_at: created_at,
             solved_at,
             follower_ids: followers.iter().copied().collect(),
+            workaround_provided: input.workaround_provided.unwrap_or(false),
         };
         // PostgreSQL's full-text entry is a column of the row itself.
         let (search_col, search_val) = match self.dialect {
             Dialect::Postgres => (
                 ", search_vector",
-                ", to_tsvector('simple', translate($19, '@.-_/:+', '       '))",
+                ", to_tsvector('simple', translate($20, '@.-_/:+', '       '))",
             ),
             Dialect::Sqlite => ("", ""),
         };
         let sql = format!(
             "INSERT INTO tickets (subject, description, requester_id, submitter_id, organization_id, group_id,
                 assignee_id, priority, status, ticket_type, problem_id, tags, custom_fields, via, external_id,
-                due_at, created_at, updated_at, solved_at{search_col})
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $17, $18{search_val})
+                due_at, created_at, updated_at, solved_at, workaround_provided{search_col})
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $17, $18, $19{search_val})
              RETURNING id"
         );
         let t = &ticket;
@@ -742,7 +748,8 @@ impl Store {
             .bind(&t.external_id)
             .bind(t.due_at)
             .bind(t.created_at)
-            .bind(t.solved_at);
+            .bind(t.solved_at)
+            .bind(i64::from(t.workaround_provided));
         if self.dialect == Dialect::Postgres {
             q = q.bind(format!("{} {}", t.subject, t.description));
         }
@@ -813,6 +820,8 @@ impl Store {
                 events,
                 Some(comment),
             )
+            .await?;
+        self.apply_sla_tx(tx, &ticket, None, false, created_at)
             .await?;
         Ok((ticket, audit))
     }
@@ -1006,6 +1015,12 @@ impl Store {
             change!("due_at", t.due_at, d);
             t.due_at = d;
         }
+        if let Some(w) = input.workaround_provided
+            && w != t.workaround_provided
+        {
+            change!("workaround_provided", t.workaround_provided, w);
+            t.workaround_provided = w;
+        }
         let mut tags = match input.tags.take() {
             Some(replace) => normalize_tags(replace),
             None => t.tags.clone(),
@@ -1128,8 +1143,9 @@ impl Store {
         sqlx::query(
             "UPDATE tickets SET subject = $1, requester_id = $2, organization_id = $3, group_id = $4,
                 assignee_id = $5, priority = $6, status = $7, ticket_type = $8, problem_id = $9, tags = $10,
-                custom_fields = $11, external_id = $12, due_at = $13, updated_at = $14, solved_at = $15
-             WHERE id = $16",
+                custom_fields = $11, external_id = $12, due_at = $13, updated_at = $14, solved_at = $15,
+                workaround_provided = $16
+             WHERE id = $17",
         )
         .bind(&t.subject)
         .bind(t.requester_id)
@@ -1146,6 +1162,7 @@ impl Store {
         .bind(t.due_at)
         .bind(t.updated_at)
         .bind(t.solved_at)
+        .bind(i64::from(t.workaround_provided))
         .bind(id)
         .execute(&mut **tx)
         .await?;
@@ -1199,6 +1216,11 @@ impl Store {
         } else {
             Via::Api
         });
+        // A public comment by staff is an agent reply: it meets first
+        // response and periodic update targets (policies.md §4).
+        let replied = comment
+            .as_ref()
+            .is_some_and(|(c, author)| c.public == Some(true) && author.role.is_staff());
         let comment = comment.map(|(c, _)| c);
         // A reply's text joins the ticket's full-text entry (the first
         // comment was indexed as the description when the ticket was made).
@@ -1219,6 +1241,8 @@ impl Store {
             )
             .await?;
         t.follower_ids = followers.into_iter().collect();
+        self.apply_sla_tx(tx, &t, Some(&crate::sla::facts(&old)), replied, now)
+            .await?;
         Ok((t, Some(audit)))
     }
 

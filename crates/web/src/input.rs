@@ -342,6 +342,7 @@ pub fn ticket(v: &Value, creating: bool) -> Result<TicketInput, ApiError> {
     if creating {
         t.created_at = r.instant("created_at").flatten();
     }
+    t.workaround_provided = r.boolean("workaround_provided");
     if r.boolean("safe_update") == Some(true) {
         match r.instant("updated_stamp").flatten() {
             Some(s) => t.updated_stamp = Some(s),

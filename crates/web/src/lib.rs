@@ -13,7 +13,13 @@ pub mod input;
 pub mod paging;
 pub mod render;
 
-use std::{future::Future, sync::Arc};
+use std::{
+    future::Future,
+    sync::{
+        Arc,
+        atomic::{AtomicI64, Ordering},
+    },
+};
 
 use axum::{Router, extract::DefaultBodyLimit};
 use steward_store::Store;
@@ -27,6 +33,36 @@ pub struct AppState {
     pub store: Store,
     /// Fixed base URL for links, when the server sits behind a proxy.
     pub public_url: Option<Arc<str>>,
+    pub clock: Clock,
+}
+
+/// Where "now" comes from: the system clock, or a settable instant (tests
+/// drive SLA clocks through days in milliseconds with it).
+#[derive(Clone, Default)]
+pub struct Clock(Option<Arc<AtomicI64>>);
+
+impl Clock {
+    pub fn system() -> Clock {
+        Clock(None)
+    }
+
+    /// A clock that stays at `at` until [`Clock::set`] moves it.
+    pub fn fixed(at: i64) -> Clock {
+        Clock(Some(Arc::new(AtomicI64::new(at))))
+    }
+
+    pub fn set(&self, at: i64) {
+        if let Some(c) = &self.0 {
+            c.store(at, Ordering::SeqCst);
+        }
+    }
+
+    pub fn now(&self) -> i64 {
+        match &self.0 {
+            Some(c) => c.load(Ordering::SeqCst),
+            None => jiff::Timestamp::now().as_second(),
+        }
+    }
 }
 
 impl AppState {
@@ -34,12 +70,13 @@ impl AppState {
         AppState {
             store,
             public_url: None,
+            clock: Clock::system(),
         }
     }
 
     /// The edge reads the clock; everything below takes `now` as an argument.
     pub fn now(&self) -> i64 {
-        jiff::Timestamp::now().as_second()
+        self.clock.now()
     }
 }
 

@@ -67,6 +67,7 @@ pub fn ticket(t: &Ticket, base: &str, fields: &BTreeMap<i64, TicketField>, role:
         "allow_channelback": false,
         "allow_attachments": true,
         "solved_at": opt_ts(t.solved_at),
+        "workaround_provided": t.workaround_provided,
     })
 }
 

@@ -16,7 +16,11 @@ const BIN: &str = env!("CARGO_BIN_EXE_steward");
 
 /// Starts `steward serve` on a free port and returns it with its base URL,
 /// read from the "serving on" log line.
-async fn serve(db: &str, extra: &[&str], env: &[(&str, &str)]) -> (Child, String, String) {
+pub(crate) async fn serve(
+    db: &str,
+    extra: &[&str],
+    env: &[(&str, &str)],
+) -> (Child, String, String) {
     let mut cmd = Command::new(BIN);
     cmd.args(["serve", "--listen", "127.0.0.1:0", "--database-url", db])
         .args(extra)

@@ -17,6 +17,7 @@ pub struct TestApp {
     pub client: Client,
     pub admin_email: String,
     pub admin_token: String,
+    pub clock: steward_web::Clock,
     /// Kept so that the SQLite file outlives the test.
     _dir: Option<TempDir>,
 }
@@ -85,6 +86,13 @@ pub async fn fresh_store() -> (Store, Option<TempDir>) {
 }
 
 pub async fn spawn_app() -> TestApp {
+    spawn_app_with_clock(steward_web::Clock::system()).await
+}
+
+/// The server with a clock the test moves (`app.clock.set(t)`); the
+/// background workers are not started, so tests fire the SLA scheduler
+/// themselves with `app.store.fire_due_sla(now, ..)`.
+pub async fn spawn_app_with_clock(clock: steward_web::Clock) -> TestApp {
     let (store, dir) = fresh_store().await;
     let admin_email = "admin@example.com".to_string();
     let admin = store
@@ -106,7 +114,8 @@ pub async fn spawn_app() -> TestApp {
         .unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    let state = steward_web::AppState::new(store.clone());
+    let mut state = steward_web::AppState::new(store.clone());
+    state.clock = clock.clone();
     tokio::spawn(async move {
         steward_web::serve(listener, state, std::future::pending())
             .await
@@ -119,6 +128,7 @@ pub async fn spawn_app() -> TestApp {
         client: Client::new(),
         admin_email,
         admin_token,
+        clock,
         _dir: dir,
     }
 }

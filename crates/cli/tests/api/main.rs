@@ -4,10 +4,13 @@
 
 mod bad_input;
 mod cli;
+mod cluster;
 mod helpers;
 mod outbox;
 mod people;
 mod search;
+mod sla;
+mod sla_cli;
 mod tickets;
 mod visibility;
 mod zenpy;

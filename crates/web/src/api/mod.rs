@@ -7,6 +7,7 @@ mod misc;
 mod openapi;
 mod orgs;
 mod search;
+mod slas;
 mod tickets;
 mod users;
 
@@ -40,6 +41,7 @@ pub fn routes() -> Router<AppState> {
         .chain(orgs::routes())
         .chain(groups::routes())
         .chain(search::routes())
+        .chain(slas::routes())
         .chain(jobs::routes())
         .chain(misc::routes())
     {

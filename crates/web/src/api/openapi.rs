@@ -279,6 +279,48 @@ const ROUTES: &[(&str, &str, &str, &str, u16)] = &[
         "Show the outcome of a bulk request",
         200,
     ),
+    (
+        "get",
+        "/api/v2/slas/policies",
+        "SLA",
+        "The SLA policy table (Zendesk shape plus Steward's definition)",
+        200,
+    ),
+    (
+        "put",
+        "/api/v2/slas/policies",
+        "SLA",
+        "Replace the SLA policy table",
+        200,
+    ),
+    (
+        "get",
+        "/api/v2/calendars",
+        "SLA",
+        "Business-hours calendars with their holidays",
+        200,
+    ),
+    (
+        "get",
+        "/api/v2/calendars/{name}",
+        "SLA",
+        "One calendar",
+        200,
+    ),
+    (
+        "put",
+        "/api/v2/calendars/{name}",
+        "SLA",
+        "Replace a calendar's holidays",
+        200,
+    ),
+    (
+        "get",
+        "/api/v2/incremental/ticket_metric_events",
+        "SLA",
+        "Stream SLA metric events from start_time, cursor paginated",
+        200,
+    ),
     ("get", "/api/v2/openapi.json", "Meta", "This document", 200),
 ];
 
@@ -299,6 +341,9 @@ pub fn document() -> Value {
         });
         if path.contains("{id}") {
             op["parameters"] = json!([{"name": "id", "in": "path", "required": true, "schema": {"type": "integer"}}]);
+        }
+        if path.contains("{name}") {
+            op["parameters"] = json!([{"name": "name", "in": "path", "required": true, "schema": {"type": "string"}}]);
         }
         if let Value::Object(entry) = paths.entry(path.to_string()).or_insert_with(|| json!({})) {
             entry.insert(method.to_string(), op);
@@ -354,6 +399,7 @@ mod tests {
             .chain(super::super::orgs::routes())
             .chain(super::super::groups::routes())
             .chain(super::super::search::routes())
+            .chain(super::super::slas::routes())
             .chain(super::super::jobs::routes())
             .map(|(p, _)| p);
         for path in routed {

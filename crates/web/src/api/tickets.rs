@@ -201,6 +201,7 @@ async fn show(
     Auth(actor): Auth,
     Id(id): Id,
     headers: HeaderMap,
+    params: Params,
 ) -> ApiResult<Json<Value>> {
     let t = state.store.ticket(&actor, id).await?;
     let ctx = Ctx {
@@ -208,7 +209,33 @@ async fn show(
         actor: &actor,
         base: base(&state, &headers),
     };
-    Ok(Json(json!({"ticket": ctx.render_one(&t).await?})))
+    let mut body = json!({"ticket": ctx.render_one(&t).await?});
+    // `include=slas,metric_events` (staff only: SLA internals).
+    let include: Vec<&str> = params
+        .get("include")
+        .map(|s| s.split(',').map(str::trim).collect())
+        .unwrap_or_default();
+    if actor.role().is_staff() && !include.is_empty() {
+        if include.contains(&"slas") {
+            let clocks = state.store.ticket_clocks(id).await?;
+            let cals = state.store.calendars().await?;
+            body["ticket"]["slas"] = super::slas::slas_json(&clocks, &cals, state.now());
+        }
+        if include.contains(&"metric_events") {
+            let events = state.store.metric_events(Some(id), 0, None, 10_000).await?;
+            let mut by_metric = serde_json::Map::new();
+            for e in &events {
+                if let Value::Array(list) = by_metric
+                    .entry(e.metric.clone())
+                    .or_insert_with(|| json!([]))
+                {
+                    list.push(super::slas::event_json(e));
+                }
+            }
+            body["ticket"]["metric_events"] = Value::Object(by_metric);
+        }
+    }
+    Ok(Json(body))
 }
 
 async fn show_many(

@@ -1,0 +1,153 @@
+//! Steward's background workers, started by `steward serve`.
+//!
+//! * The **SLA scheduler** fires warnings and breaches whose instant has
+//!   come. It polls every [`TICK`] with an indexed query over due rows only,
+//!   so a tick costs the same with a thousand or a million open tickets;
+//!   events fire within a tick (plus commit time) of their instant.
+//! * **Outbox delivery** sends queued Slack-compatible messages to the
+//!   webhook URL configured for their channel (the `channels` setting),
+//!   with the outbox row's idempotency key in an `Idempotency-Key` header,
+//!   retrying failures with backoff. Messages for a channel without a URL
+//!   are marked done and logged: nothing is waiting to receive them.
+//!
+//! Work is claimed in the database, so several processes sharing one
+//! PostgreSQL database each do part of it and nothing twice.
+
+use std::{sync::Arc, time::Duration};
+
+use serde_json::Value;
+use steward_store::Store;
+use tokio::sync::watch;
+
+pub const TICK: Duration = Duration::from_millis(250);
+const BATCH: i64 = 500;
+
+/// Where workers read "now" (the system clock, or a test's clock).
+pub type Now = Arc<dyn Fn() -> i64 + Send + Sync>;
+
+/// Starts the workers; they stop when `shutdown` turns true.
+pub fn spawn(
+    store: Store,
+    now: Now,
+    shutdown: watch::Receiver<bool>,
+) -> Vec<tokio::task::JoinHandle<()>> {
+    let worker = format!("{}-{:08x}", std::process::id(), rand_id());
+    vec![
+        tokio::spawn(sla_loop(store.clone(), now.clone(), shutdown.clone())),
+        tokio::spawn(outbox_loop(store, now, worker, shutdown)),
+    ]
+}
+
+fn rand_id() -> u32 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0)
+}
+
+async fn pause(shutdown: &mut watch::Receiver<bool>, d: Duration) -> bool {
+    tokio::select! {
+        _ = tokio::time::sleep(d) => false,
+        _ = shutdown.changed() => true,
+    }
+}
+
+async fn sla_loop(store: Store, now: Now, mut shutdown: watch::Receiver<bool>) {
+    loop {
+        if *shutdown.borrow() {
+            return;
+        }
+        match store.fire_due_sla(now(), BATCH).await {
+            // A full batch means more is due: go again at once.
+            Ok(f) if (f.warnings + f.breaches) as i64 >= BATCH => continue,
+            Ok(f) if f.warnings + f.breaches > 0 => {
+                tracing::info!(
+                    sla.warnings = f.warnings,
+                    sla.breaches = f.breaches,
+                    "fired SLA events"
+                );
+            }
+            Ok(_) => {}
+            Err(e) => tracing::error!(error = %e, "SLA scheduler tick failed"),
+        }
+        if pause(&mut shutdown, TICK).await {
+            return;
+        }
+    }
+}
+
+async fn outbox_loop(store: Store, now: Now, worker: String, mut shutdown: watch::Receiver<bool>) {
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .build()
+        .unwrap_or_default();
+    loop {
+        if *shutdown.borrow() {
+            return;
+        }
+        match deliver_some(&store, &client, &now, &worker).await {
+            Ok(n) if n > 0 => continue,
+            Ok(_) => {}
+            Err(e) => tracing::error!(error = %e, "outbox delivery failed"),
+        }
+        if pause(&mut shutdown, TICK * 2).await {
+            return;
+        }
+    }
+}
+
+async fn deliver_some(
+    store: &Store,
+    client: &reqwest::Client,
+    now: &Now,
+    worker: &str,
+) -> steward_store::Result<usize> {
+    let batch = store.claim_outbox(worker, 20, 60, now()).await?;
+    let channels = store.setting("channels").await?.unwrap_or(Value::Null);
+    for m in &batch {
+        let channel = m
+            .payload
+            .get("channel")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        let url = channels
+            .get(channel)
+            .and_then(|c| c.get("webhook_url"))
+            .and_then(Value::as_str);
+        let Some(url) = url.filter(|_| m.kind == "slack") else {
+            tracing::info!(outbox.id = m.id, outbox.kind = %m.kind, channel, "no webhook configured; message dropped");
+            store.complete_outbox(m.id, now()).await?;
+            continue;
+        };
+        let sent = client
+            .post(url)
+            .header("Idempotency-Key", &m.idempotency_key)
+            .json(&m.payload)
+            .send()
+            .await;
+        match sent {
+            Ok(r) if r.status().is_success() => store.complete_outbox(m.id, now()).await?,
+            Ok(r) => {
+                store
+                    .fail_outbox(
+                        m.id,
+                        m.attempts,
+                        &format!("webhook answered {}", r.status()),
+                        now(),
+                    )
+                    .await?
+            }
+            Err(e) => {
+                store
+                    .fail_outbox(
+                        m.id,
+                        m.attempts,
+                        &format!("webhook unreachable: {e}"),
+                        now(),
+                    )
+                    .await?
+            }
+        }
+    }
+    Ok(batch.len())
+}
