@@ -8,6 +8,7 @@
 
 pub mod account;
 pub mod calendar;
+pub mod escalation;
 pub mod search;
 pub mod sla;
 pub mod ticket;

@@ -381,6 +381,9 @@ pub struct Clock {
     pub fulfilled_at: Option<i64>,
     pub warned: bool,
     pub breached: bool,
+    /// Past twice the target (§6: top escalation level and a credit).
+    #[serde(default)]
+    pub doubled: bool,
 }
 
 /// Zendesk's stage of a metric.
@@ -456,9 +459,16 @@ impl Clock {
             self.warn_at(cal)
         } else if !self.breached {
             self.breach_at(cal)
+        } else if !self.doubled {
+            self.double_at(cal)
         } else {
             None
         }
+    }
+
+    /// When the elapsed open time reaches twice the target.
+    pub fn double_at(&self, cal: &dyn OpenHours) -> Option<i64> {
+        self.instant_of(cal, self.target_secs.saturating_mul(2))
     }
 
     /// Stops the clock, keeping the run it had.
@@ -614,6 +624,7 @@ pub fn evolve(
                     // the future (or the past): judge them afresh.
                     c.warned = false;
                     c.breached = false;
+                    c.doubled = false;
                     ev(metric, c.instance, EventKind::ApplySla);
                 }
             }
@@ -638,6 +649,7 @@ pub fn evolve(
                         fulfilled_at: None,
                         warned: false,
                         breached: false,
+                        doubled: false,
                     });
                     fresh.push(metric);
                     ev(metric, 1, EventKind::ApplySla);
@@ -724,6 +736,7 @@ pub fn evolve(
             fulfilled_at: None,
             warned: false,
             breached: false,
+            doubled: false,
         });
         ev(Metric::PausableUpdateTime, instance, EventKind::ApplySla);
         if running {
@@ -861,6 +874,7 @@ mod tests {
             fulfilled_at: None,
             warned: false,
             breached: false,
+            doubled: false,
         };
         assert_eq!(c.warn_at(&cal), Some(3 * 3600));
         assert_eq!(c.breach_at(&cal), Some(4 * 3600));

@@ -1,7 +1,8 @@
 //! Steward's background workers, started by `steward serve`.
 //!
 //! * The **SLA scheduler** fires warnings and breaches whose instant has
-//!   come. It polls every [`TICK`] with an indexed query over due rows only,
+//!   come, and the escalation ladder's time triggers, overdue war-room
+//!   updates and overdue root-cause analyses. It polls every [`TICK`] with an indexed query over due rows only,
 //!   so a tick costs the same with a thousand or a million open tickets;
 //!   events fire within a tick (plus commit time) of their instant.
 //! * **Outbox delivery** sends queued Slack-compatible messages to the
@@ -69,6 +70,12 @@ async fn sla_loop(store: Store, now: Now, mut shutdown: watch::Receiver<bool>) {
             }
             Ok(_) => {}
             Err(e) => tracing::error!(error = %e, "SLA scheduler tick failed"),
+        }
+        match store.fire_due_escalations(now(), BATCH).await {
+            Ok(n) if n as i64 >= BATCH => continue,
+            Ok(n) if n > 0 => tracing::info!(escalation.fired = n, "fired time-based escalations"),
+            Ok(_) => {}
+            Err(e) => tracing::error!(error = %e, "escalation tick failed"),
         }
         if pause(&mut shutdown, TICK).await {
             return;

@@ -12,6 +12,7 @@ mod cache;
 pub mod calendars;
 pub mod db;
 pub mod error;
+pub mod escalation;
 pub mod groups;
 pub mod jobs;
 pub mod orgs;

@@ -120,11 +120,12 @@ impl Store {
 }
 
 impl Store {
-    /// How many messages of `kind` were ever enqueued (tests, metrics).
-    pub async fn outbox_count(&self, kind: &str) -> Result<i64> {
+    /// How many messages whose idempotency key starts with `prefix` were
+    /// ever enqueued (tests, metrics).
+    pub async fn outbox_count(&self, prefix: &str) -> Result<i64> {
         let mut conn = self.reader().await?;
-        let row = sqlx::query("SELECT COUNT(*) AS n FROM outbox WHERE kind = $1")
-            .bind(kind)
+        let row = sqlx::query("SELECT COUNT(*) AS n FROM outbox WHERE idempotency_key LIKE $1")
+            .bind(format!("{prefix}%"))
             .fetch_one(&mut *conn)
             .await?;
         Ok(row.try_get("n")?)

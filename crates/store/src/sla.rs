@@ -13,6 +13,7 @@ use serde_json::{Value, json};
 use sqlx::Row;
 use steward_domain::{
     AccountStatus, Priority,
+    escalation::Trigger,
     sla::{self, Calendars, Clock, EventKind, Metric, MetricEvent, Policies, TicketFacts},
     time::format_unix,
 };
@@ -326,6 +327,18 @@ impl Store {
                     EventKind::Warn => fired.warnings += 1,
                     _ => fired.breaches += 1,
                 }
+                let trigger = if kind == EventKind::Warn {
+                    Trigger::SlaWarning
+                } else {
+                    Trigger::SlaBreach
+                };
+                self.escalate_tx(&mut tx, ticket_id, trigger, now).await?;
+            }
+            // Past twice the target: the top of the ladder (§6).
+            if !clock.doubled && clock.double_at(cal).is_some_and(|d| d <= now) {
+                clock.doubled = true;
+                self.escalate_tx(&mut tx, ticket_id, Trigger::SlaDoubleTarget, now)
+                    .await?;
             }
             self.save_clocks(&mut tx, ticket_id, &[&clock], cals.as_ref())
                 .await?;

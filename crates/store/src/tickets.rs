@@ -14,7 +14,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde_json::{Value, json};
 use sqlx::{Row, any::AnyRow};
 use steward_domain::{
-    Email, Priority, Role, Status, TicketType, Via,
+    Email, Priority, Role, Status, TicketType, Via, escalation,
     ticket::{check_transition, normalize_tags},
 };
 
@@ -682,6 +682,13 @@ impl Store {
         for f in &followers {
             self.ensure_staff(tx, *f, "follower_ids").await?;
         }
+        // §6: accounts above $50,000 ACV get an executive stakeholder follower.
+        if let Some(org) = organization_id
+            && escalation::needs_executive_follower(self.org_tx(tx, org).await?.account.acv)
+            && let Some(exec) = self.executive_stakeholder_tx(tx).await?
+        {
+            followers.insert(exec);
+        }
         let via = input.via.unwrap_or(if role == Role::EndUser {
             Via::Portal
         } else {
@@ -822,6 +829,8 @@ impl Store {
             )
             .await?;
         self.apply_sla_tx(tx, &ticket, None, false, created_at)
+            .await?;
+        self.escalation_on_change_tx(tx, None, &ticket, created_at)
             .await?;
         Ok((ticket, audit))
     }
@@ -1243,6 +1252,37 @@ impl Store {
         t.follower_ids = followers.into_iter().collect();
         self.apply_sla_tx(tx, &t, Some(&crate::sla::facts(&old)), replied, now)
             .await?;
+        self.escalation_on_change_tx(tx, Some(&old), &t, now)
+            .await?;
+        // Incidents follow their problem (§6): solving it solves them.
+        if t.ticket_type == Some(TicketType::Problem)
+            && t.status == Status::Solved
+            && old.status != Status::Solved
+        {
+            let incidents = sqlx::query(
+                "SELECT id FROM tickets WHERE problem_id = $1 AND deleted = 0 AND status NOT IN ('solved', 'closed')",
+            )
+            .bind(id)
+            .fetch_all(&mut **tx)
+            .await?;
+            for r in incidents {
+                let incident: i64 = r.try_get("id")?;
+                let solve = TicketInput {
+                    status: Some(Status::Solved),
+                    comment: Some(NewComment {
+                        body: format!("Solved together with problem #{id}: {}", t.subject),
+                        public: Some(true),
+                        ..Default::default()
+                    }),
+                    ..Default::default()
+                };
+                // Incidents in groups the solver cannot write stay for their owners.
+                match Box::pin(self.update_ticket_tx(tx, actor, incident, solve, now)).await {
+                    Ok(_) | Err(StoreError::Forbidden(_)) | Err(StoreError::NotFound(_)) => {}
+                    Err(e) => return Err(e),
+                }
+            }
+        }
         Ok((t, Some(audit)))
     }
 

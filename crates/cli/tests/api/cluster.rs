@@ -103,10 +103,17 @@ async fn two_servers_fire_each_breach_exactly_once() {
     assert!(per_key.values().all(|c| *c == 1), "duplicates: {per_key:?}");
 
     let store = steward_store::Store::connect(&db).await.unwrap();
-    let slack = store.outbox_count("slack").await.unwrap();
+    let slack = store.outbox_count("sla:").await.unwrap();
     assert_eq!(
         slack, expected as i64,
         "one notification per warning and breach"
+    );
+    // Escalations are unique per (ticket, level) by construction; their
+    // notifications likewise, one per level reached.
+    let escalations = store.outbox_count("escalation:").await.unwrap();
+    assert!(
+        escalations >= n as i64,
+        "every ticket escalated: {escalations}"
     );
     a.kill().await.unwrap();
     b.kill().await.unwrap();

@@ -1,6 +1,7 @@
 //! Routes of the `/api/v2/` surface, one module per resource. Every route
 //! also answers with a `.json` suffix, as Zendesk's do.
 
+mod escalations;
 mod groups;
 mod jobs;
 mod misc;
@@ -42,6 +43,7 @@ pub fn routes() -> Router<AppState> {
         .chain(groups::routes())
         .chain(search::routes())
         .chain(slas::routes())
+        .chain(escalations::routes())
         .chain(jobs::routes())
         .chain(misc::routes())
     {

@@ -321,6 +321,55 @@ const ROUTES: &[(&str, &str, &str, &str, u16)] = &[
         "Stream SLA metric events from start_time, cursor paginated",
         200,
     ),
+    (
+        "get",
+        "/api/v2/tickets/{id}/escalations",
+        "Escalation",
+        "A ticket's escalations with their reports",
+        200,
+    ),
+    (
+        "put",
+        "/api/v2/escalations/{id}",
+        "Escalation",
+        "Complete the free-text fields of an escalation report",
+        200,
+    ),
+    (
+        "get",
+        "/api/v2/war_rooms",
+        "Escalation",
+        "Platform incidents (war rooms)",
+        200,
+    ),
+    (
+        "get",
+        "/api/v2/war_rooms/{id}",
+        "Escalation",
+        "One war room with its updates log",
+        200,
+    ),
+    (
+        "post",
+        "/api/v2/war_rooms/{id}/updates",
+        "Escalation",
+        "Post a war-room status update",
+        200,
+    ),
+    (
+        "get",
+        "/api/v2/tickets/{id}/rca",
+        "Escalation",
+        "The root-cause analysis owed for a solved P0",
+        200,
+    ),
+    (
+        "put",
+        "/api/v2/tickets/{id}/rca",
+        "Escalation",
+        "Submit the root-cause analysis",
+        200,
+    ),
     ("get", "/api/v2/openapi.json", "Meta", "This document", 200),
 ];
 
@@ -400,6 +449,7 @@ mod tests {
             .chain(super::super::groups::routes())
             .chain(super::super::search::routes())
             .chain(super::super::slas::routes())
+            .chain(super::super::escalations::routes())
             .chain(super::super::jobs::routes())
             .map(|(p, _)| p);
         for path in routed {

@@ -1,0 +1,202 @@
+//! Escalations, war rooms and root-cause analyses (policies.md §6).
+
+use axum::{
+    Json,
+    extract::State,
+    routing::{get, post},
+};
+use serde_json::{Value, json};
+use steward_domain::time::format_unix;
+use steward_store::escalation::{Escalation, Rca, WarRoom};
+
+use super::Routes;
+use crate::{
+    AppState,
+    error::{ApiError, ApiResult},
+    extract::{Auth, Id, JsonBody, require_staff},
+};
+
+pub(super) fn routes() -> Routes {
+    vec![
+        ("/api/v2/tickets/{id}/escalations", get(ticket_escalations)),
+        (
+            "/api/v2/escalations/{id}",
+            axum::routing::put(update_report),
+        ),
+        ("/api/v2/war_rooms", get(war_rooms)),
+        ("/api/v2/war_rooms/{id}", get(war_room)),
+        ("/api/v2/war_rooms/{id}/updates", post(add_update)),
+        ("/api/v2/tickets/{id}/rca", get(rca).put(submit_rca)),
+    ]
+}
+
+fn escalation_json(e: &Escalation) -> Value {
+    json!({
+        "id": e.id,
+        "ticket_id": e.ticket_id,
+        "level": e.level,
+        "from_level": e.from_level,
+        "trigger": e.trigger,
+        "contact": e.contact,
+        "created_at": format_unix(e.created_at),
+        "report": e.report,
+    })
+}
+
+fn war_room_json(w: &WarRoom) -> Value {
+    json!({
+        "id": w.id,
+        "problem_id": w.problem_id,
+        "incident_ids": w.incident_ids,
+        "opened_at": format_unix(w.opened_at),
+        "closed_at": w.closed_at.map(format_unix),
+        "status": if w.closed_at.is_some() { "closed" } else { "open" },
+        "update_cadence_minutes": w.cadence_secs / 60,
+        "next_update_due": w.next_update_due.map(format_unix),
+        "participant_ids": w.participants,
+        "updates": w.updates.iter().map(|(id, author, body, at)| json!({"id": id, "author_id": author, "body": body, "created_at": format_unix(*at)})).collect::<Vec<_>>(),
+    })
+}
+
+fn rca_json(r: &Rca) -> Value {
+    json!({
+        "ticket_id": r.ticket_id,
+        "due_at": format_unix(r.due_at),
+        "submitted_at": r.submitted_at.map(format_unix),
+        "author_id": r.author_id,
+        "body": r.body,
+        "status": if r.submitted_at.is_some() { "submitted" } else { "due" },
+    })
+}
+
+async fn ticket_escalations(
+    State(state): State<AppState>,
+    Auth(actor): Auth,
+    Id(id): Id,
+) -> ApiResult<Json<Value>> {
+    require_staff(&actor)?;
+    state.store.ticket(&actor, id).await?;
+    let list: Vec<Value> = state
+        .store
+        .escalations(id)
+        .await?
+        .iter()
+        .map(escalation_json)
+        .collect();
+    Ok(Json(json!({"escalations": list, "count": list.len()})))
+}
+
+/// `PUT /api/v2/escalations/{id}` with `{"escalation": {"report": {"business_impact": "...", ...}}}`.
+async fn update_report(
+    State(state): State<AppState>,
+    Auth(actor): Auth,
+    Id(id): Id,
+    JsonBody(body): JsonBody,
+) -> ApiResult<Json<Value>> {
+    require_staff(&actor)?;
+    if !actor.role().can_write() {
+        return Err(ApiError::forbidden(
+            "viewers cannot change escalation reports",
+        ));
+    }
+    let fields = body
+        .pointer("/escalation/report")
+        .and_then(Value::as_object)
+        .ok_or_else(|| {
+            ApiError::bad_request("the body must be {\"escalation\": {\"report\": {...}}}")
+        })?;
+    let e = state.store.update_escalation_report(id, fields).await?;
+    // Editing requires seeing the ticket.
+    state.store.ticket(&actor, e.ticket_id).await?;
+    Ok(Json(json!({"escalation": escalation_json(&e)})))
+}
+
+async fn war_rooms(State(state): State<AppState>, Auth(actor): Auth) -> ApiResult<Json<Value>> {
+    require_staff(&actor)?;
+    let list: Vec<Value> = state
+        .store
+        .war_rooms(false)
+        .await?
+        .iter()
+        .map(war_room_json)
+        .collect();
+    Ok(Json(json!({"war_rooms": list, "count": list.len()})))
+}
+
+async fn war_room(
+    State(state): State<AppState>,
+    Auth(actor): Auth,
+    Id(id): Id,
+) -> ApiResult<Json<Value>> {
+    require_staff(&actor)?;
+    Ok(Json(
+        json!({"war_room": war_room_json(&state.store.war_room(id).await?)}),
+    ))
+}
+
+/// `POST /api/v2/war_rooms/{id}/updates` with `{"update": {"body": "..."}}`.
+async fn add_update(
+    State(state): State<AppState>,
+    Auth(actor): Auth,
+    Id(id): Id,
+    JsonBody(body): JsonBody,
+) -> ApiResult<Json<Value>> {
+    require_staff(&actor)?;
+    if !actor.role().can_write() {
+        return Err(ApiError::forbidden("viewers cannot post updates"));
+    }
+    let text = body
+        .pointer("/update/body")
+        .and_then(Value::as_str)
+        .ok_or_else(|| ApiError::invalid(vec![("update.body".into(), "is required".into())]))?;
+    if text.contains('\0') || text.len() > 65_536 {
+        return Err(ApiError::invalid(vec![(
+            "update.body".into(),
+            "must be text of at most 64 KiB".into(),
+        )]));
+    }
+    let w = state
+        .store
+        .add_war_room_update(id, actor.id(), text, state.now())
+        .await?;
+    Ok(Json(json!({"war_room": war_room_json(&w)})))
+}
+
+async fn rca(
+    State(state): State<AppState>,
+    Auth(actor): Auth,
+    Id(id): Id,
+) -> ApiResult<Json<Value>> {
+    require_staff(&actor)?;
+    state.store.ticket(&actor, id).await?;
+    Ok(Json(json!({"rca": rca_json(&state.store.rca(id).await?)})))
+}
+
+/// `PUT /api/v2/tickets/{id}/rca` with `{"rca": {"body": "..."}}`.
+async fn submit_rca(
+    State(state): State<AppState>,
+    Auth(actor): Auth,
+    Id(id): Id,
+    JsonBody(body): JsonBody,
+) -> ApiResult<Json<Value>> {
+    require_staff(&actor)?;
+    if !actor.role().can_write() {
+        return Err(ApiError::forbidden("viewers cannot submit analyses"));
+    }
+    state.store.ticket(&actor, id).await?;
+    let text = body
+        .pointer("/rca/body")
+        .and_then(Value::as_str)
+        .ok_or_else(|| ApiError::invalid(vec![("rca.body".into(), "is required".into())]))?;
+    if text.contains('\0') || text.len() > 65_536 {
+        return Err(ApiError::invalid(vec![(
+            "rca.body".into(),
+            "must be text of at most 64 KiB".into(),
+        )]));
+    }
+    let r = state
+        .store
+        .submit_rca(id, actor.id(), text, state.now())
+        .await?;
+    Ok(Json(json!({"rca": rca_json(&r)})))
+}
