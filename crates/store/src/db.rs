@@ -43,6 +43,7 @@ pub struct Store {
     pub(crate) fields:
         Arc<crate::cache::Cached<std::collections::BTreeMap<i64, crate::groups::TicketField>>>,
     pub(crate) calendars: Arc<crate::cache::Cached<crate::calendars::CalendarSet>>,
+    read_gate: Arc<tokio::sync::Semaphore>,
 }
 
 /// Group commit for SQLite.
@@ -105,6 +106,28 @@ fn sqlite_path(url: &str) -> PathBuf {
     PathBuf::from(path.split('?').next().unwrap_or(path))
 }
 
+const SQLITE_READERS: u32 = 4;
+const PG_CONNECTIONS: u32 = 24;
+
+/// A pooled read connection holding its place in the read gate.
+pub(crate) struct Reader {
+    conn: PoolConnection<Any>,
+    _permit: tokio::sync::OwnedSemaphorePermit,
+}
+
+impl std::ops::Deref for Reader {
+    type Target = AnyConnection;
+    fn deref(&self) -> &Self::Target {
+        &self.conn
+    }
+}
+
+impl std::ops::DerefMut for Reader {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.conn
+    }
+}
+
 /// SQLite settings applied to every connection: WAL so readers never block
 /// the writer, a busy timeout so a second process waits instead of failing,
 /// NORMAL sync (durable against process crashes; a power loss may lose the
@@ -150,6 +173,9 @@ impl Store {
                     AnyPoolOptions::new()
                         .max_connections(max)
                         .min_connections(1)
+                        // A ping per checkout doubles the cost of small
+                        // queries; a broken connection fails its query instead.
+                        .test_before_acquire(false)
                         .acquire_timeout(Duration::from_secs(60))
                         .after_connect(|conn, _| {
                             Box::pin(async move {
@@ -162,7 +188,7 @@ impl Store {
                 };
                 // Create the file and switch it to WAL before readers open it.
                 let write = pool(1).connect_with(options.clone()).await?;
-                let read = pool(4).connect_with(options).await?;
+                let read = pool(SQLITE_READERS).connect_with(options).await?;
                 let file = sqlite_path(&url);
                 let dir = match file.parent() {
                     Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
@@ -184,12 +210,14 @@ impl Store {
                     dialect,
                     fields: Arc::default(),
                     calendars: Arc::default(),
+                    read_gate: Arc::new(tokio::sync::Semaphore::new(SQLITE_READERS as usize)),
                     wal,
                 })
             }
             Dialect::Postgres => {
                 let pool = AnyPoolOptions::new()
-                    .max_connections(24)
+                    .max_connections(PG_CONNECTIONS)
+                    .test_before_acquire(false)
                     .acquire_timeout(Duration::from_secs(30))
                     .connect_with(options)
                     .await?;
@@ -200,6 +228,7 @@ impl Store {
                     dialect,
                     fields: Arc::default(),
                     calendars: Arc::default(),
+                    read_gate: Arc::new(tokio::sync::Semaphore::new(PG_CONNECTIONS as usize)),
                     wal: None,
                 })
             }
@@ -230,8 +259,21 @@ impl Store {
         self.wal.as_ref().map(|w| w.fsyncs.load(Ordering::SeqCst))
     }
 
-    pub(crate) async fn reader(&self) -> Result<PoolConnection<Any>> {
-        Ok(self.read.acquire().await?)
+    /// A read connection, handed out first come, first served: sqlx's pool
+    /// does not queue waiters fairly, and under load a request could wait
+    /// for its whole timeout while later ones were served. The FIFO gate in
+    /// front of it has as many permits as the pool has connections.
+    pub(crate) async fn reader(&self) -> Result<Reader> {
+        let permit = self
+            .read_gate
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|_| StoreError::Db(sqlx::Error::PoolClosed))?;
+        Ok(Reader {
+            conn: self.read.acquire().await?,
+            _permit: permit,
+        })
     }
 
     /// Appends ` FOR UPDATE` where the database has row locks; SQLite's
@@ -289,6 +331,15 @@ const MIGRATIONS: &[Migration] = &[
         version: 2,
         name: "sla",
         common_before: &[include_str!("../migrations/0002_sla.sql")],
+        sqlite: &[],
+        postgres: &[],
+        common_after: &[],
+        postgres_after: &[],
+    },
+    Migration {
+        version: 3,
+        name: "sla_credits",
+        common_before: &[include_str!("../migrations/0003_sla_credits.sql")],
         sqlite: &[],
         postgres: &[],
         common_after: &[],

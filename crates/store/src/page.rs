@@ -4,7 +4,7 @@
 //! pagination (`page[size]`, `page[after]`, `page[before]`) walks the id
 //! order with keyset conditions, so its cost does not grow with depth.
 
-use sqlx::{Any, Row, any::AnyRow, pool::PoolConnection};
+use sqlx::{Row, any::AnyRow};
 
 use crate::{error::Result, sql::Args};
 
@@ -76,7 +76,7 @@ pub(crate) struct Listing<'a> {
 
 /// Runs a listing one page at a time.
 pub(crate) async fn fetch(
-    conn: &mut PoolConnection<Any>,
+    conn: &mut sqlx::AnyConnection,
     listing: &Listing<'_>,
     sort: Sort,
     page: PageRequest,
@@ -105,7 +105,7 @@ pub(crate) async fn fetch(
             let sql = format!(
                 "SELECT {columns} FROM {from} WHERE {cond} ORDER BY {order} LIMIT {limit} OFFSET {off}"
             );
-            let mut rows = args.bind(sqlx::query(&sql)).fetch_all(&mut **conn).await?;
+            let mut rows = args.bind(sqlx::query(&sql)).fetch_all(&mut *conn).await?;
             let has_more = rows.len() as i64 > per_page;
             rows.truncate(per_page as usize);
             Ok(Page {
@@ -147,7 +147,7 @@ pub(crate) async fn fetch(
                 conds.join(" AND "),
                 if desc { "DESC" } else { "ASC" }
             );
-            let mut rows = args.bind(sqlx::query(&sql)).fetch_all(&mut **conn).await?;
+            let mut rows = args.bind(sqlx::query(&sql)).fetch_all(&mut *conn).await?;
             let more = rows.len() as i64 > size;
             rows.truncate(size as usize);
             if backwards {
@@ -172,7 +172,7 @@ pub(crate) async fn fetch(
 
 /// [`fetch`], plus the total `count` for offset pagination.
 pub(crate) async fn fetch_counted(
-    conn: &mut PoolConnection<Any>,
+    conn: &mut sqlx::AnyConnection,
     listing: &Listing<'_>,
     sort: Sort,
     page: PageRequest,
@@ -186,13 +186,13 @@ pub(crate) async fn fetch_counted(
 
 /// `SELECT COUNT(*)` for the same condition.
 pub(crate) async fn count(
-    conn: &mut PoolConnection<Any>,
+    conn: &mut sqlx::AnyConnection,
     from: &str,
     cond: &str,
     args: &Args,
 ) -> Result<i64> {
     let sql = format!("SELECT COUNT(*) AS n FROM {from} WHERE {cond}");
-    let row = args.bind(sqlx::query(&sql)).fetch_one(&mut **conn).await?;
+    let row = args.bind(sqlx::query(&sql)).fetch_one(&mut *conn).await?;
     Ok(row.try_get::<i64, _>("n")?)
 }
 

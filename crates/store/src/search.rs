@@ -618,7 +618,7 @@ impl Store {
 pub const MAX_RESULTS: i64 = 1_000;
 
 async fn capped_count(
-    conn: &mut sqlx::pool::PoolConnection<sqlx::Any>,
+    conn: &mut sqlx::AnyConnection,
     from: &str,
     cond: &str,
     args: &Args,
@@ -629,7 +629,7 @@ async fn capped_count(
     let sql = format!(
         "SELECT COUNT(*) AS n FROM (SELECT 1 AS x FROM {from} WHERE {cond} LIMIT {limit}) capped"
     );
-    let row = a.bind(sqlx::query(&sql)).fetch_one(&mut **conn).await?;
+    let row = a.bind(sqlx::query(&sql)).fetch_one(&mut *conn).await?;
     Ok(row.try_get::<i64, _>("n")?)
 }
 

@@ -351,7 +351,7 @@ impl Store {
 
     /// A ticket's clocks (for `include=slas`).
     pub async fn ticket_clocks(&self, ticket_id: i64) -> Result<Vec<Clock>> {
-        let mut tx = self.read.begin().await?;
+        let mut tx = self.reader().await?;
         let rows = sqlx::query(
             "SELECT clock FROM ticket_metrics WHERE ticket_id = $1 ORDER BY metric, instance",
         )

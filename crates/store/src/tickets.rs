@@ -14,7 +14,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde_json::{Value, json};
 use sqlx::{Row, any::AnyRow};
 use steward_domain::{
-    Email, Priority, Role, Status, TicketType, Via, escalation,
+    Email, ExclusionReason, Priority, Role, Status, TicketType, Via, escalation,
     ticket::{check_transition, normalize_tags},
 };
 
@@ -55,6 +55,8 @@ pub struct Ticket {
     pub follower_ids: Vec<i64>,
     /// P0: a workaround was given (meets the workaround target, §4).
     pub workaround_provided: bool,
+    /// §5: why the ticket never counts as an SLA miss, if it does not.
+    pub sla_exclusion: Option<ExclusionReason>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -128,6 +130,7 @@ pub struct TicketInput {
     /// Zendesk `safe_update`: refuse if the ticket changed since this stamp.
     pub updated_stamp: Option<i64>,
     pub workaround_provided: Option<bool>,
+    pub sla_exclusion: Option<Option<ExclusionReason>>,
 }
 
 impl TicketInput {
@@ -151,6 +154,7 @@ impl TicketInput {
             || !self.followers_remove.is_empty()
             || self.created_at.is_some()
             || self.workaround_provided.is_some()
+            || self.sla_exclusion.is_some()
     }
 }
 
@@ -179,7 +183,7 @@ impl TicketFilter {
 
 pub(crate) const TICKET_COLUMNS: &str = "t.id, t.subject, t.description, t.requester_id, t.submitter_id, \
     t.organization_id, t.group_id, t.assignee_id, t.priority, t.status, t.ticket_type, t.problem_id, \
-    t.tags, t.custom_fields, t.via, t.external_id, t.due_at, t.is_public, t.created_at, t.updated_at, t.solved_at, t.workaround_provided";
+    t.tags, t.custom_fields, t.via, t.external_id, t.due_at, t.is_public, t.created_at, t.updated_at, t.solved_at, t.workaround_provided, t.sla_exclusion";
 
 pub(crate) fn ticket_from_row(r: &AnyRow) -> Result<Ticket> {
     let fields: BTreeMap<i64, Value> =
@@ -210,6 +214,9 @@ pub(crate) fn ticket_from_row(r: &AnyRow) -> Result<Ticket> {
         solved_at: r.try_get("solved_at")?,
         follower_ids: Vec::new(),
         workaround_provided: flag(r, "workaround_provided")?,
+        sla_exclusion: opt_str(r, "sla_exclusion")?
+            .map(|s| ExclusionReason::parse(&s))
+            .transpose()?,
     })
 }
 
@@ -342,7 +349,7 @@ impl Store {
 
     async fn followers_of(
         &self,
-        conn: &mut sqlx::pool::PoolConnection<sqlx::Any>,
+        conn: &mut sqlx::AnyConnection,
         ids: &[i64],
     ) -> Result<BTreeMap<i64, Vec<i64>>> {
         let mut out: BTreeMap<i64, Vec<i64>> = BTreeMap::new();
@@ -354,7 +361,7 @@ impl Store {
             "SELECT ticket_id, user_id FROM ticket_followers WHERE ticket_id IN ({}) ORDER BY ticket_id, user_id",
             args.ints(ids)
         );
-        for r in args.bind(sqlx::query(&sql)).fetch_all(&mut **conn).await? {
+        for r in args.bind(sqlx::query(&sql)).fetch_all(&mut *conn).await? {
             out.entry(r.try_get("ticket_id")?)
                 .or_default()
                 .push(r.try_get("user_id")?);
@@ -364,7 +371,7 @@ impl Store {
 
     pub(crate) async fn hydrate(
         &self,
-        conn: &mut sqlx::pool::PoolConnection<sqlx::Any>,
+        conn: &mut sqlx::AnyConnection,
         rows: &[AnyRow],
     ) -> Result<Vec<Ticket>> {
         let mut tickets = rows
@@ -450,7 +457,7 @@ impl Store {
     /// The number of live tickets in a scope, from the counters.
     async fn visible_ticket_count(
         &self,
-        conn: &mut sqlx::pool::PoolConnection<sqlx::Any>,
+        conn: &mut sqlx::AnyConnection,
         scope: Scope,
     ) -> Result<i64> {
         let mut args = Args::default();
@@ -468,7 +475,7 @@ impl Store {
         let sql = format!(
             "SELECT CAST(COALESCE(SUM(n), 0) AS BIGINT) AS n FROM ticket_counts WHERE {cond}"
         );
-        let row = args.bind(sqlx::query(&sql)).fetch_one(&mut **conn).await?;
+        let row = args.bind(sqlx::query(&sql)).fetch_one(&mut *conn).await?;
         Ok(row.try_get("n")?)
     }
 
@@ -720,20 +727,21 @@ impl Store {
             solved_at,
             follower_ids: followers.iter().copied().collect(),
             workaround_provided: input.workaround_provided.unwrap_or(false),
+            sla_exclusion: input.sla_exclusion.flatten(),
         };
         // PostgreSQL's full-text entry is a column of the row itself.
         let (search_col, search_val) = match self.dialect {
             Dialect::Postgres => (
                 ", search_vector",
-                ", to_tsvector('simple', translate($20, '@.-_/:+', '       '))",
+                ", to_tsvector('simple', translate($21, '@.-_/:+', '       '))",
             ),
             Dialect::Sqlite => ("", ""),
         };
         let sql = format!(
             "INSERT INTO tickets (subject, description, requester_id, submitter_id, organization_id, group_id,
                 assignee_id, priority, status, ticket_type, problem_id, tags, custom_fields, via, external_id,
-                due_at, created_at, updated_at, solved_at, workaround_provided{search_col})
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $17, $18, $19{search_val})
+                due_at, created_at, updated_at, solved_at, workaround_provided, sla_exclusion{search_col})
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $17, $18, $19, $20{search_val})
              RETURNING id"
         );
         let t = &ticket;
@@ -756,7 +764,8 @@ impl Store {
             .bind(t.due_at)
             .bind(t.created_at)
             .bind(t.solved_at)
-            .bind(i64::from(t.workaround_provided));
+            .bind(i64::from(t.workaround_provided))
+            .bind(t.sla_exclusion.map(|r| r.as_str()));
         if self.dialect == Dialect::Postgres {
             q = q.bind(format!("{} {}", t.subject, t.description));
         }
@@ -808,6 +817,11 @@ impl Store {
         }
         if !tags.is_empty() {
             events.push(json!({"type": "Create", "field_name": "tags", "value": tags}));
+        }
+        if let Some(r) = ticket.sla_exclusion {
+            events.push(
+                json!({"type": "Create", "field_name": "sla_exclusion", "value": r.as_str()}),
+            );
         }
         let author = comment.author_id.unwrap_or(actor.id());
         let comment = NewComment {
@@ -1030,6 +1044,16 @@ impl Store {
             change!("workaround_provided", t.workaround_provided, w);
             t.workaround_provided = w;
         }
+        if let Some(x) = input.sla_exclusion
+            && x != t.sla_exclusion
+        {
+            change!(
+                "sla_exclusion",
+                t.sla_exclusion.map(|r| r.as_str()),
+                x.map(|r| r.as_str())
+            );
+            t.sla_exclusion = x;
+        }
         let mut tags = match input.tags.take() {
             Some(replace) => normalize_tags(replace),
             None => t.tags.clone(),
@@ -1153,8 +1177,8 @@ impl Store {
             "UPDATE tickets SET subject = $1, requester_id = $2, organization_id = $3, group_id = $4,
                 assignee_id = $5, priority = $6, status = $7, ticket_type = $8, problem_id = $9, tags = $10,
                 custom_fields = $11, external_id = $12, due_at = $13, updated_at = $14, solved_at = $15,
-                workaround_provided = $16
-             WHERE id = $17",
+                workaround_provided = $16, sla_exclusion = $17
+             WHERE id = $18",
         )
         .bind(&t.subject)
         .bind(t.requester_id)
@@ -1172,6 +1196,7 @@ impl Store {
         .bind(t.updated_at)
         .bind(t.solved_at)
         .bind(i64::from(t.workaround_provided))
+        .bind(t.sla_exclusion.map(|r| r.as_str()))
         .bind(id)
         .execute(&mut **tx)
         .await?;
