@@ -1,3 +1,4 @@
 //! The pieces of the `steward` binary that tests and benchmarks reuse.
 
 pub mod demo;
+pub mod report;

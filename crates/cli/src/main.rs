@@ -76,6 +76,41 @@ enum Command {
         #[command(subcommand)]
         command: SlaCommand,
     },
+    /// Reports computed from the database.
+    Report {
+        #[command(subcommand)]
+        command: ReportCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum ReportCommand {
+    /// The SLA report of policies.md §5 for a month: per account and for the
+    /// portfolio, every metric, miss, exclusion, force-majeure waiver,
+    /// achievement against the tier's target, and credits. Starter accounts
+    /// are reported for their quarter to the end of the month.
+    Sla {
+        /// The month, YYYY-MM (UTC).
+        #[arg(long)]
+        month: String,
+        /// Only this organization.
+        #[arg(long)]
+        organization_id: Option<i64>,
+        #[arg(long, value_enum, default_value = "text")]
+        format: ReportFormat,
+        /// Evaluate as of this instant (RFC 3339) instead of now; a month
+        /// not over by then is reported up to it.
+        #[arg(long)]
+        as_of: Option<String>,
+        #[command(flatten)]
+        db: Db,
+    },
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum ReportFormat {
+    Text,
+    Json,
 }
 
 #[derive(Subcommand)]
@@ -159,13 +194,22 @@ async fn open(db: &Db) -> anyhow::Result<Store> {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    // A report's stdout is the report (`--format json | jq`): its logs go
+    // to stderr. Everything else logs to stdout, as it always has.
+    let writer = if matches!(cli.command, Command::Report { .. }) {
+        tracing_subscriber::fmt::writer::BoxMakeWriter::new(std::io::stderr)
+    } else {
+        tracing_subscriber::fmt::writer::BoxMakeWriter::new(std::io::stdout)
+    };
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("STEWARD_LOG")
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn")),
         )
+        .with_writer(writer)
         .init();
-    match Cli::parse().command {
+    match cli.command {
         Command::Serve {
             listen,
             db,
@@ -185,6 +229,7 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::User { command } => user(command).await,
         Command::Sla { command } => sla(command),
+        Command::Report { command } => report(command).await,
         Command::Token {
             command:
                 TokenCommand::Create {
@@ -288,6 +333,50 @@ fn sla(command: SlaCommand) -> anyhow::Result<()> {
             let calendar = steward_domain::Calendar::builtin(&calendar)?.with_holidays(&holidays);
             let due = calendar.add_open(start, seconds)?;
             println!("{}", steward_domain::time::format_unix(due.as_second()));
+            Ok(())
+        }
+    }
+}
+
+/// `steward report ...`: reads the database, prints to stdout.
+async fn report(command: ReportCommand) -> anyhow::Result<()> {
+    match command {
+        ReportCommand::Sla {
+            month,
+            organization_id,
+            format,
+            as_of,
+            db,
+        } => {
+            // Parse everything before touching the database.
+            let month = steward_domain::time::Month::parse(&month)
+                .map_err(|e| anyhow::anyhow!("--month: {}", e.0))?;
+            if let Some(id) = organization_id
+                && id <= 0
+            {
+                anyhow::bail!("--organization-id must be a positive id (got {id})");
+            }
+            let as_of = match as_of {
+                Some(s) => steward_domain::time::parse_rfc3339(&s)
+                    .map_err(|e| anyhow::anyhow!("--as-of: {}", e.0))?,
+                None => now(),
+            };
+            let store = open(&db).await?;
+            let report = match store.sla_report(month, organization_id, as_of).await {
+                Err(steward_store::StoreError::NotFound(_)) => {
+                    anyhow::bail!(
+                        "no organization with id {}",
+                        organization_id.unwrap_or_default()
+                    )
+                }
+                other => other?,
+            };
+            match format {
+                ReportFormat::Json => {
+                    println!("{}", serde_json::to_string_pretty(&report)?)
+                }
+                ReportFormat::Text => print!("{}", steward::report::sla_text(&report)),
+            }
             Ok(())
         }
     }

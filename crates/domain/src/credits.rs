@@ -30,6 +30,11 @@
 //! - **Quarter review.** "3+ misses in a quarter" counts the credited kinds
 //!   of miss (response and resolution) in the calendar quarter; the caller
 //!   decides the range (the SLA report counts the quarter to date).
+//! - **Escalation's "credit is recorded"** (§6, elapsed past twice the
+//!   target) marks the escalation report; it adds no credit of its own. The
+//!   amount is always this module's monthly settlement of §5.
+//! - **Tier and fee** are the account's as they stand when the credit is
+//!   computed (Steward keeps no history of ACV or pinned tiers).
 
 use serde::Serialize;
 
@@ -299,7 +304,10 @@ mod tests {
             assert_eq!(c.credited_misses, 1);
             assert!(!c.capped);
         }
-        assert_eq!(credit(Tier::Enterprise, &[Response]).rule, CreditRule::PerMiss);
+        assert_eq!(
+            credit(Tier::Enterprise, &[Response]).rule,
+            CreditRule::PerMiss
+        );
         assert_eq!(
             credit(Tier::Starter, &[Response]).rule,
             CreditRule::FirstMissOnly
@@ -406,10 +414,7 @@ mod tests {
 
     #[test]
     fn only_first_response_and_resolution_metrics_are_credited() {
-        assert_eq!(
-            MissKind::of_metric(Metric::FirstReplyTime),
-            Some(Response)
-        );
+        assert_eq!(MissKind::of_metric(Metric::FirstReplyTime), Some(Response));
         assert_eq!(MissKind::of_metric(Metric::AgentWorkTime), Some(Resolution));
         assert_eq!(
             MissKind::of_metric(Metric::WorkaroundTime),

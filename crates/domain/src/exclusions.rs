@@ -135,7 +135,9 @@ impl NewForceMajeure {
         } else if description.chars().count() > MAX_DESCRIPTION {
             errors.push((
                 "description",
-                ParseError::new(format!("is too long (at most {MAX_DESCRIPTION} characters)")),
+                ParseError::new(format!(
+                    "is too long (at most {MAX_DESCRIPTION} characters)"
+                )),
             ));
         }
         if ends_at <= starts_at {

@@ -8,15 +8,19 @@
 
 pub mod account;
 pub mod calendar;
+pub mod credits;
 pub mod escalation;
+pub mod exclusions;
 pub mod search;
 pub mod sla;
+pub mod sla_report;
 pub mod ticket;
 pub mod time;
 pub mod user;
 
 pub use account::{AccountStatus, CompanySize, Industry, Money, Region, Tier};
 pub use calendar::{Calendar, CalendarDef, CalendarError};
+pub use exclusions::{ExclusionReason, ForceMajeureKind};
 pub use ticket::{Priority, Status, TicketType, Via};
 pub use user::{Email, Role};
 

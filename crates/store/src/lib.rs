@@ -20,6 +20,7 @@ pub mod outbox;
 pub mod page;
 pub mod search;
 pub mod sla;
+pub mod sla_report;
 mod sql;
 pub mod tickets;
 pub mod users;

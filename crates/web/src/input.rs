@@ -7,8 +7,8 @@
 
 use serde_json::{Map, Value};
 use steward_domain::{
-    AccountStatus, CompanySize, Email, Industry, Money, ParseError, Priority, Region, Role, Status,
-    TicketType, Tier, Via, time::parse_rfc3339,
+    AccountStatus, CompanySize, Email, ExclusionReason, Industry, Money, ParseError, Priority,
+    Region, Role, Status, TicketType, Tier, Via, time::parse_rfc3339,
 };
 use steward_store::{GroupInput, NewComment, OrgInput, RequesterRef, TicketInput, UserInput};
 
@@ -343,6 +343,8 @@ pub fn ticket(v: &Value, creating: bool) -> Result<TicketInput, ApiError> {
         t.created_at = r.instant("created_at").flatten();
     }
     t.workaround_provided = r.boolean("workaround_provided");
+    // policies.md §5: one of the nine exclusion reasons, or null to count again.
+    t.sla_exclusion = r.parsed("sla_exclusion", ExclusionReason::parse);
     if r.boolean("safe_update") == Some(true) {
         match r.instant("updated_stamp").flatten() {
             Some(s) => t.updated_stamp = Some(s),

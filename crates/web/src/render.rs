@@ -28,7 +28,7 @@ pub fn ticket(t: &Ticket, base: &str, fields: &BTreeMap<i64, TicketField>, role:
         .filter(|f| !f.commercial || role.sees_commercials())
         .map(|f| json!({"id": f.id, "value": t.custom_fields.get(&f.id).cloned().unwrap_or(Value::Null)}))
         .collect();
-    json!({
+    let mut v = json!({
         "id": t.id,
         "url": format!("{base}/api/v2/tickets/{}.json", t.id),
         "external_id": t.external_id,
@@ -68,7 +68,17 @@ pub fn ticket(t: &Ticket, base: &str, fields: &BTreeMap<i64, TicketField>, role:
         "allow_attachments": true,
         "solved_at": opt_ts(t.solved_at),
         "workaround_provided": t.workaround_provided,
-    })
+    });
+    // SLA exclusions (policies.md §5) are staff bookkeeping about credits.
+    if role.is_staff()
+        && let Value::Object(map) = &mut v
+    {
+        map.insert(
+            "sla_exclusion".into(),
+            json!(t.sla_exclusion.map(|r| r.as_str())),
+        );
+    }
+    v
 }
 
 pub fn comment(c: &Comment) -> Value {

@@ -18,6 +18,8 @@ pub struct TestApp {
     pub admin_email: String,
     pub admin_token: String,
     pub clock: steward_web::Clock,
+    /// The database the server runs on, for running the CLI against it.
+    pub db_url: String,
     /// Kept so that the SQLite file outlives the test.
     _dir: Option<TempDir>,
 }
@@ -77,12 +79,18 @@ pub async fn fresh_database_url() -> (String, Option<TempDir>) {
 
 /// A fresh, migrated store on the configured database.
 pub async fn fresh_store() -> (Store, Option<TempDir>) {
+    let (store, _, dir) = fresh_store_with_url().await;
+    (store, dir)
+}
+
+/// [`fresh_store`], with the database URL.
+pub async fn fresh_store_with_url() -> (Store, String, Option<TempDir>) {
     let (url, dir) = fresh_database_url().await;
     let store = Store::connect(&url)
         .await
         .expect("connect to the test database");
     store.migrate().await.expect("migrate");
-    (store, dir)
+    (store, url, dir)
 }
 
 pub async fn spawn_app() -> TestApp {
@@ -93,7 +101,7 @@ pub async fn spawn_app() -> TestApp {
 /// background workers are not started, so tests fire the SLA scheduler
 /// themselves with `app.store.fire_due_sla(now, ..)`.
 pub async fn spawn_app_with_clock(clock: steward_web::Clock) -> TestApp {
-    let (store, dir) = fresh_store().await;
+    let (store, db_url, dir) = fresh_store_with_url().await;
     let admin_email = "admin@example.com".to_string();
     let admin = store
         .create_user(
@@ -129,6 +137,7 @@ pub async fn spawn_app_with_clock(clock: steward_web::Clock) -> TestApp {
         admin_email,
         admin_token,
         clock,
+        db_url,
         _dir: dir,
     }
 }

@@ -12,6 +12,7 @@ mod people;
 mod search;
 mod sla;
 mod sla_cli;
+mod sla_report;
 mod tickets;
 mod visibility;
 mod zenpy;

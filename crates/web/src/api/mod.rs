@@ -8,6 +8,7 @@ mod misc;
 mod openapi;
 mod orgs;
 mod search;
+mod sla_reports;
 mod slas;
 mod tickets;
 mod users;
@@ -43,6 +44,7 @@ pub fn routes() -> Router<AppState> {
         .chain(groups::routes())
         .chain(search::routes())
         .chain(slas::routes())
+        .chain(sla_reports::routes())
         .chain(escalations::routes())
         .chain(jobs::routes())
         .chain(misc::routes())

@@ -323,6 +323,41 @@ const ROUTES: &[(&str, &str, &str, &str, u16)] = &[
     ),
     (
         "get",
+        "/api/v2/slas/force_majeure",
+        "SLA",
+        "Force-majeure events (policies.md §5): breaches inside a window are not misses",
+        200,
+    ),
+    (
+        "post",
+        "/api/v2/slas/force_majeure",
+        "SLA",
+        "Declare a force-majeure event {kind, description, starts_at, ends_at} (admins)",
+        201,
+    ),
+    (
+        "get",
+        "/api/v2/slas/force_majeure/{id}",
+        "SLA",
+        "One force-majeure event",
+        200,
+    ),
+    (
+        "delete",
+        "/api/v2/slas/force_majeure/{id}",
+        "SLA",
+        "Withdraw a force-majeure event (admins)",
+        204,
+    ),
+    (
+        "get",
+        "/api/v2/slas/reports",
+        "SLA",
+        "SLA report for ?month=YYYY-MM[&organization_id=N]: metrics, misses, exclusions, waivers, achievement, credits",
+        200,
+    ),
+    (
+        "get",
         "/api/v2/tickets/{id}/escalations",
         "Escalation",
         "A ticket's escalations with their reports",
@@ -394,6 +429,12 @@ pub fn document() -> Value {
         if path.contains("{name}") {
             op["parameters"] = json!([{"name": "name", "in": "path", "required": true, "schema": {"type": "string"}}]);
         }
+        if *path == "/api/v2/slas/reports" {
+            op["parameters"] = json!([
+                {"name": "month", "in": "query", "required": true, "schema": {"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}$"}},
+                {"name": "organization_id", "in": "query", "required": false, "schema": {"type": "integer"}},
+            ]);
+        }
         if let Value::Object(entry) = paths.entry(path.to_string()).or_insert_with(|| json!({})) {
             entry.insert(method.to_string(), op);
         }
@@ -449,6 +490,7 @@ mod tests {
             .chain(super::super::groups::routes())
             .chain(super::super::search::routes())
             .chain(super::super::slas::routes())
+            .chain(super::super::sla_reports::routes())
             .chain(super::super::escalations::routes())
             .chain(super::super::jobs::routes())
             .map(|(p, _)| p);
