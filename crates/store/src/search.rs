@@ -237,8 +237,14 @@ impl Store {
         actor: &Actor,
         now: i64,
         args: &mut Args,
-    ) -> Result<Vec<String>> {
+    ) -> Result<(Vec<String>, Option<String>)> {
         let mut conds = vec!["t.deleted = 0".to_string(), actor.ticket_condition(args)];
+        // On SQLite the most selective index-backed term (a tag, else the
+        // full-text match) drives the query: its ids are read in id order
+        // and joined to tickets, so the first page stops after a page of
+        // hits instead of sorting every match (see `search`).
+        let mut driver: Option<String> = None;
+        let sqlite = self.dialect == Dialect::Sqlite;
         for t in &q.terms {
             let cond = match t.field.as_str() {
                 "status" => {
@@ -269,9 +275,15 @@ impl Store {
                 "tags" | "tag" => {
                     eq_only(t)?;
                     let p = args.text(t.value.to_lowercase());
+                    let ids =
+                        format!("SELECT x.ticket_id AS rid FROM ticket_tags x WHERE x.tag = {p}");
+                    if sqlite && driver.is_none() && !t.negated {
+                        driver = Some(ids);
+                        continue;
+                    }
                     // Start from the tag index (an EXISTS per ticket would
                     // scan every ticket).
-                    format!("t.id IN (SELECT x.ticket_id FROM ticket_tags x WHERE x.tag = {p})")
+                    format!("t.id IN ({ids})")
                 }
                 "created" | "created_at" => time_cond("t.created_at", t.op, &t.value, now, args)?,
                 "updated" | "updated_at" => time_cond("t.updated_at", t.op, &t.value, now, args)?,
@@ -336,8 +348,27 @@ impl Store {
                 cond
             });
         }
-        conds.extend(self.text_cond(ObjectType::Ticket, &q.text, &q.excluded_text, args));
-        Ok(conds)
+        let words: Vec<String> = q
+            .text
+            .iter()
+            .filter(|w| w.chars().any(char::is_alphanumeric))
+            .cloned()
+            .collect();
+        if sqlite && driver.is_none() && !words.is_empty() {
+            let expr = words
+                .iter()
+                .map(|w| fts5_phrase(w))
+                .collect::<Vec<_>>()
+                .join(" AND ");
+            driver = Some(format!(
+                "SELECT rowid AS rid FROM tickets_fts WHERE tickets_fts MATCH {}",
+                args.text(expr)
+            ));
+            conds.extend(self.text_cond(ObjectType::Ticket, &[], &q.excluded_text, args));
+        } else {
+            conds.extend(self.text_cond(ObjectType::Ticket, &q.text, &q.excluded_text, args));
+        }
+        Ok((conds, driver))
     }
 
     async fn user_conds(
@@ -495,11 +526,14 @@ impl Store {
             let mut args = Args::default();
             let conds = match ty {
                 ObjectType::Ticket => self.ticket_conds(q, actor, now, &mut args).await,
-                ObjectType::User => self.user_conds(q, actor, now, &mut args).await,
-                _ => self.org_conds(q, actor, now, &mut args),
+                ObjectType::User => self
+                    .user_conds(q, actor, now, &mut args)
+                    .await
+                    .map(|c| (c, None)),
+                _ => self.org_conds(q, actor, now, &mut args).map(|c| (c, None)),
             };
             match conds {
-                Ok(c) => plans.push((ty, and_all(&c), args)),
+                Ok((c, driver)) => plans.push((ty, and_all(&c), args, driver)),
                 Err(e) => first_error = first_error.or(Some(e)),
             }
         }
@@ -511,12 +545,18 @@ impl Store {
         let mut skip = (page_no as i64 - 1) * per_page as i64;
         let mut want = per_page as i64;
         let mut hits = Vec::new();
-        for (ty, cond, args) in plans {
-            let (from, alias, cols) = match ty {
-                ObjectType::Ticket => ("tickets t", "t.", TICKET_COLUMNS),
-                ObjectType::User => ("users u", "u.", USER_COLUMNS),
-                _ => ("organizations o", "o.", ""),
+        for (ty, cond, args, driver) in plans {
+            let (from, alias, cols) = match (ty, &driver) {
+                (ObjectType::Ticket, Some(d)) => (
+                    format!("({d}) f JOIN tickets t ON t.id = f.rid"),
+                    "t.",
+                    TICKET_COLUMNS,
+                ),
+                (ObjectType::Ticket, None) => ("tickets t".to_string(), "t.", TICKET_COLUMNS),
+                (ObjectType::User, _) => ("users u".to_string(), "u.", USER_COLUMNS),
+                _ => ("organizations o".to_string(), "o.", ""),
             };
+            let from = from.as_str();
             let n = capped_count(&mut conn, from, &cond, &args).await?;
             total += n;
             if want == 0 || skip >= n {
@@ -533,8 +573,15 @@ impl Store {
             } else {
                 let mut a = args.clone();
                 let dir = if sort.descending { "DESC" } else { "ASC" };
+                // Ordering by the driver's id lets SQLite walk its index in
+                // order and stop after the page.
+                let id_col = if driver.is_some() {
+                    "f.rid".to_string()
+                } else {
+                    format!("{alias}id")
+                };
                 let order = if sort.column == "id" {
-                    format!("{alias}id {dir}")
+                    format!("{id_col} {dir}")
                 } else {
                     format!("{alias}{} {dir}, {alias}id {dir}", sort.column)
                 };
