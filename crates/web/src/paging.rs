@@ -99,7 +99,48 @@ pub fn request(p: &Params, sortable: &[&'static str]) -> Result<(PageRequest, So
     ))
 }
 
+/// `{key: items, ...pagination}`, serialized without building the items
+/// as `serde_json::Value`s first.
+pub struct Envelope<I> {
+    key: String,
+    items: I,
+    rest: Map<String, Value>,
+}
+
+impl<I: serde::Serialize> serde::Serialize for Envelope<I> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut m = s.serialize_map(Some(1 + self.rest.len()))?;
+        m.serialize_entry(&self.key, &self.items)?;
+        for (k, v) in &self.rest {
+            m.serialize_entry(k, v)?;
+        }
+        m.end()
+    }
+}
+
 /// Builds `{key: items, ...pagination}` for a page.
+pub fn envelope_of<T, I>(
+    key: &str,
+    page: &Page<T>,
+    items: I,
+    req: PageRequest,
+    uri: &Uri,
+    base: &str,
+    ids: impl Fn(&T) -> i64,
+) -> Envelope<I> {
+    let mut rest = match envelope(key, page, Vec::new(), req, uri, base, ids) {
+        Value::Object(m) => m,
+        _ => Map::new(),
+    };
+    rest.remove(key);
+    Envelope {
+        key: key.to_string(),
+        items,
+        rest,
+    }
+}
+
 pub fn envelope<T>(
     key: &str,
     page: &Page<T>,

@@ -82,24 +82,25 @@ async fn list_with(
     uri: &axum::http::Uri,
     params: &Params,
     filter: TicketFilter,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Response> {
     let (req, sort) = paging::request(params, TICKET_SORTS)?;
     let page = state.store.list_tickets(actor, &filter, req, sort).await?;
-    let ctx = Ctx {
-        state,
-        actor,
-        base: base(state, headers),
-    };
-    let items = ctx.render_all(&page.items).await?;
-    Ok(Json(paging::envelope(
-        "tickets",
-        &page,
-        items,
-        req,
-        uri,
-        &ctx.base,
-        |t| t.id,
-    )))
+    let base = base(state, headers);
+    let fields = state.store.ticket_fields().await?;
+    let role = actor.role();
+    let custom: Vec<Vec<render::FieldValue>> = page
+        .items
+        .iter()
+        .map(|t| render::field_values(t, &fields, role))
+        .collect();
+    let items: Vec<render::TicketOut> = page
+        .items
+        .iter()
+        .zip(&custom)
+        .map(|(t, c)| render::ticket_out(t, &base, c, role))
+        .collect();
+    let body = paging::envelope_of("tickets", &page, items, req, uri, &base, |t| t.id);
+    Ok(Json(body).into_response())
 }
 
 async fn list(
@@ -108,7 +109,7 @@ async fn list(
     headers: HeaderMap,
     OriginalUri(uri): OriginalUri,
     params: Params,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Response> {
     let filter = TicketFilter {
         external_id: params.get("external_id").map(str::to_string),
         ..Default::default()
@@ -123,7 +124,7 @@ async fn org_tickets(
     headers: HeaderMap,
     OriginalUri(uri): OriginalUri,
     params: Params,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Response> {
     let filter = TicketFilter {
         organization_id: Some(id),
         ..Default::default()
@@ -138,7 +139,7 @@ async fn requested(
     headers: HeaderMap,
     OriginalUri(uri): OriginalUri,
     params: Params,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Response> {
     let filter = TicketFilter {
         requester_id: Some(id),
         ..Default::default()
@@ -153,7 +154,7 @@ async fn assigned(
     headers: HeaderMap,
     OriginalUri(uri): OriginalUri,
     params: Params,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Response> {
     let filter = TicketFilter {
         assignee_id: Some(id),
         ..Default::default()
@@ -168,7 +169,7 @@ async fn incidents(
     headers: HeaderMap,
     OriginalUri(uri): OriginalUri,
     params: Params,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Response> {
     state.store.ticket(&actor, id).await?;
     let filter = TicketFilter {
         problem_id: Some(id),
@@ -244,7 +245,7 @@ async fn show_many(
     headers: HeaderMap,
     OriginalUri(uri): OriginalUri,
     params: Params,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Response> {
     let ids = params.ids("ids", BULK_MAX)?;
     let filter = TicketFilter {
         ids: Some(ids),
