@@ -1334,6 +1334,12 @@ impl Store {
         .await?;
         if done.rows_affected() == 1 {
             self.bump_count(&mut tx, id, t.group_id, -1).await?;
+            // Index rows of deleted tickets go, so that searches driven by
+            // an index never meet them (the ticket keeps its tags).
+            sqlx::query("DELETE FROM ticket_tags WHERE ticket_id = $1")
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
             if self.dialect == Dialect::Sqlite {
                 sqlx::query("DELETE FROM tickets_fts WHERE rowid = $1")
                     .bind(id)

@@ -139,6 +139,24 @@ async fn ticket_lifecycle_with_comments_audits_and_status_rules() {
         .await
         .unwrap();
     assert_eq!(json_of(resp, 404).await["error"], "RecordNotFound");
+    for q in [
+        "tags:login",
+        "type:ticket tags:sso",
+        "login",
+        "type:ticket broken",
+    ] {
+        let resp = app
+            .admin(Method::GET, "/api/v2/search.json")
+            .query(&[("query", q)])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            json_of(resp, 200).await["count"],
+            0,
+            "deleted tickets leave search: {q}"
+        );
+    }
 }
 
 #[tokio::test]
