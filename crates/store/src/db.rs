@@ -43,6 +43,7 @@ pub struct Store {
     pub(crate) fields:
         Arc<crate::cache::Cached<std::collections::BTreeMap<i64, crate::groups::TicketField>>>,
     pub(crate) calendars: Arc<crate::cache::Cached<crate::calendars::CalendarSet>>,
+    pub(crate) policies: Arc<crate::cache::Cached<steward_domain::sla::Policies>>,
     read_gate: Arc<tokio::sync::Semaphore>,
 }
 
@@ -210,6 +211,7 @@ impl Store {
                     dialect,
                     fields: Arc::default(),
                     calendars: Arc::default(),
+                    policies: Arc::default(),
                     read_gate: Arc::new(tokio::sync::Semaphore::new(SQLITE_READERS as usize)),
                     wal,
                 })
@@ -228,6 +230,7 @@ impl Store {
                     dialect,
                     fields: Arc::default(),
                     calendars: Arc::default(),
+                    policies: Arc::default(),
                     read_gate: Arc::new(tokio::sync::Semaphore::new(PG_CONNECTIONS as usize)),
                     wal: None,
                 })
@@ -349,6 +352,15 @@ const MIGRATIONS: &[Migration] = &[
         version: 4,
         name: "escalation",
         common_before: &[include_str!("../migrations/0004_escalation.sql")],
+        sqlite: &[],
+        postgres: &[],
+        common_after: &[],
+        postgres_after: &[],
+    },
+    Migration {
+        version: 5,
+        name: "automation",
+        common_before: &[include_str!("../migrations/0005_automation.sql")],
         sqlite: &[],
         postgres: &[],
         common_after: &[],

@@ -374,7 +374,7 @@ impl Store {
     /// has (CS Manager = admins, Implementation CSM = CSMs, Support Team =
     /// agents); executives without a configured user are reached through
     /// the #escalations channel only.
-    async fn contact_users_tx(&self, tx: &mut Tx, title: &str) -> Result<Vec<i64>> {
+    pub(crate) async fn contact_users_tx(&self, tx: &mut Tx, title: &str) -> Result<Vec<i64>> {
         let configured =
             sqlx::query("SELECT value FROM settings WHERE key = 'escalation_contacts'")
                 .fetch_optional(&mut **tx)

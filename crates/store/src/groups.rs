@@ -256,13 +256,23 @@ impl Store {
         if let Some(fields) = self.fields.fresh() {
             return Ok(fields);
         }
-        let fields = Arc::new(self.load_ticket_fields().await?);
+        let mut conn = self.reader().await?;
+        self.ticket_fields_in(&mut conn).await
+    }
+
+    /// [`Store::ticket_fields`] on a given connection (see `setting_in`).
+    pub(crate) async fn ticket_fields_in(&self, conn: &mut sqlx::AnyConnection) -> Result<Fields> {
+        if let Some(fields) = self.fields.fresh() {
+            return Ok(fields);
+        }
+        let fields = Arc::new(Self::load_ticket_fields(conn).await?);
         self.fields.put(fields.clone());
         Ok(fields)
     }
 
-    async fn load_ticket_fields(&self) -> Result<BTreeMap<i64, TicketField>> {
-        let mut conn = self.reader().await?;
+    async fn load_ticket_fields(
+        conn: &mut sqlx::AnyConnection,
+    ) -> Result<BTreeMap<i64, TicketField>> {
         let rows = sqlx::query(
             "SELECT id, title, field_type, options, commercial, position, created_at FROM ticket_fields ORDER BY position, id",
         )

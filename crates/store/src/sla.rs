@@ -50,6 +50,16 @@ pub struct Fired {
 impl Store {
     pub async fn setting(&self, key: &str) -> Result<Option<Value>> {
         let mut conn = self.reader().await?;
+        Self::setting_in(&mut conn, key).await
+    }
+
+    /// Reads a setting on a given connection — inside a transaction, the
+    /// transaction's own, so that a write never waits for a second
+    /// connection from a pool its peers may have exhausted.
+    pub(crate) async fn setting_in(
+        conn: &mut sqlx::AnyConnection,
+        key: &str,
+    ) -> Result<Option<Value>> {
         let row = sqlx::query("SELECT value FROM settings WHERE key = $1")
             .bind(key)
             .fetch_optional(&mut *conn)
@@ -73,12 +83,29 @@ impl Store {
     }
 
     /// The SLA policy table in force: the admin's, or §4's defaults.
-    pub async fn sla_policies(&self) -> Result<Policies> {
-        match self.setting(POLICIES_KEY).await? {
-            Some(v) => serde_json::from_value(v)
-                .map_err(|e| StoreError::Corrupt(format!("sla_policies: {e}"))),
-            None => Ok(sla::default_policies()),
+    pub async fn sla_policies(&self) -> Result<std::sync::Arc<Policies>> {
+        if let Some(p) = self.policies.fresh() {
+            return Ok(p);
         }
+        let mut conn = self.reader().await?;
+        self.sla_policies_in(&mut conn).await
+    }
+
+    pub(crate) async fn sla_policies_in(
+        &self,
+        conn: &mut sqlx::AnyConnection,
+    ) -> Result<std::sync::Arc<Policies>> {
+        if let Some(p) = self.policies.fresh() {
+            return Ok(p);
+        }
+        let p = match Self::setting_in(conn, POLICIES_KEY).await? {
+            Some(v) => serde_json::from_value(v)
+                .map_err(|e| StoreError::Corrupt(format!("sla_policies: {e}")))?,
+            None => sla::default_policies(),
+        };
+        let p = std::sync::Arc::new(p);
+        self.policies.put(p.clone());
+        Ok(p)
     }
 
     pub async fn set_sla_policies(&self, policies: &Policies, now: i64) -> Result<()> {
@@ -87,7 +114,9 @@ impl Store {
             .validate(|name| cals.get(name).is_some())
             .map_err(|e| StoreError::invalid("sla_policies", e.0))?;
         self.put_setting(POLICIES_KEY, &serde_json::to_value(policies)?, now)
-            .await
+            .await?;
+        self.policies.clear();
+        Ok(())
     }
 
     /// Moves the ticket's SLA clocks for a change, in the change's
@@ -101,8 +130,8 @@ impl Store {
         replied: bool,
         now: i64,
     ) -> Result<()> {
-        let policies = self.sla_policies().await?;
-        let cals = self.calendars().await?;
+        let policies = self.sla_policies_in(&mut *tx).await?;
+        let cals = self.calendars_in(&mut *tx).await?;
         let tier = match ticket.organization_id {
             Some(org) => {
                 let o = self.org_tx(tx, org).await?;

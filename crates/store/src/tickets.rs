@@ -578,7 +578,7 @@ impl Store {
                 "viewers cannot create tickets".into(),
             ));
         }
-        let fields = self.ticket_fields().await?;
+        let fields = self.ticket_fields_in(&mut *tx).await?;
         if role == Role::EndUser {
             if input.sets_agent_fields() || input.ticket_type.is_some() {
                 return Err(StoreError::Forbidden(
@@ -925,7 +925,7 @@ impl Store {
                 "the ticket was updated by someone else since you loaded it (safe_update)".into(),
             ));
         }
-        let fields = self.ticket_fields().await?;
+        let fields = self.ticket_fields_in(&mut *tx).await?;
         let mut t = old.clone();
         let mut changes: Vec<Change> = Vec::new();
         macro_rules! change {
@@ -1314,8 +1314,10 @@ impl Store {
     /// Soft-deletes a ticket: it disappears from lists and search, its
     /// history stays.
     pub async fn delete_ticket(&self, actor: &Actor, id: i64, now: i64) -> Result<()> {
-        let mut tx = self.begin().await?;
+        // Read before taking the write connection: a transaction never waits
+        // for a second connection (PostgreSQL shares one pool).
         let t = self.ticket(actor, id).await?;
+        let mut tx = self.begin().await?;
         let root = self.group_root(&mut tx, t.group_id).await?;
         if !actor.role().is_staff()
             || !actor.write_scope().allows(root)

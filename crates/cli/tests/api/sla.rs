@@ -486,11 +486,70 @@ async fn policies_and_calendars_are_editable() {
         .await
         .unwrap();
     assert_eq!(resp.status(), 422);
-    let resp = app
-        .admin(Method::PUT, "/api/v2/calendars/lunar.json")
-        .json(&json!({"calendar": {"holidays": []}}))
-        .send()
+    // A new calendar needs a zone and hours; nonsense is refused.
+    let put = |name: &str, body: Value| {
+        app.admin(Method::PUT, &format!("/api/v2/calendars/{name}.json"))
+            .json(&body)
+            .send()
+    };
+    assert_eq!(
+        put("lunar", json!({"calendar": {"holidays": []}}))
+            .await
+            .unwrap()
+            .status(),
+        422
+    );
+    assert_eq!(
+        put(
+            "eu",
+            json!({"calendar": {"zone": "Mars/Olympus", "hours": {"mon": ["08:00-16:00"]}}})
+        )
         .await
-        .unwrap();
-    assert_eq!(resp.status(), 404);
+        .unwrap()
+        .status(),
+        422
+    );
+    assert_eq!(put("eu", json!({"calendar": {"zone": "Europe/Berlin", "hours": {"mon": ["08:00-16:00", "15:00-17:00"]}}})).await.unwrap().status(), 422);
+    assert_eq!(
+        put(
+            "EU!",
+            json!({"calendar": {"zone": "Europe/Berlin", "hours": {"mon": ["08:00-16:00"]}}})
+        )
+        .await
+        .unwrap()
+        .status(),
+        422
+    );
+    let eu = json_of(put("eu", json!({"calendar": {"zone": "Europe/Berlin", "hours": {"mon": ["08:00-16:00"], "tue": ["08:00-16:00"]}}})).await.unwrap(), 200).await;
+    assert_eq!(eu["calendar"]["working_day_seconds"], 8 * 3600);
+    let all = app.get_json("/api/v2/calendars.json").await;
+    assert_eq!(all["count"], 4);
+    // Policies may use it; then it cannot be removed.
+    let mut table = app.get_json("/api/v2/slas/policies.json").await["sla_policies"].clone();
+    table[0]["targets"][0]["within"]["calendar"] = json!("eu");
+    json_of(
+        app.admin(Method::PUT, "/api/v2/slas/policies.json")
+            .json(&json!({"sla_policies": table}))
+            .send()
+            .await
+            .unwrap(),
+        200,
+    )
+    .await;
+    assert_eq!(
+        app.admin(Method::DELETE, "/api/v2/calendars/eu.json")
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        422
+    );
+    assert_eq!(
+        app.admin(Method::DELETE, "/api/v2/calendars/nope.json")
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        404
+    );
 }

@@ -10,7 +10,7 @@
 use axum::{
     Json,
     extract::{OriginalUri, Path, State},
-    http::HeaderMap,
+    http::{HeaderMap, StatusCode},
     routing::get,
 };
 use serde_json::{Value, json};
@@ -19,7 +19,10 @@ use steward_domain::{
     sla::{Clock, Policies, Policy, Scope},
     time::format_unix,
 };
-use steward_store::{calendars::CalendarSet, sla::StoredMetricEvent};
+use steward_store::{
+    calendars::{CalendarPatch, CalendarSet},
+    sla::StoredMetricEvent,
+};
 
 use super::{Routes, base};
 use crate::{
@@ -32,7 +35,10 @@ pub(super) fn routes() -> Routes {
     vec![
         ("/api/v2/slas/policies", get(policies).put(put_policies)),
         ("/api/v2/calendars", get(calendars)),
-        ("/api/v2/calendars/{name}", get(calendar).put(put_calendar)),
+        (
+            "/api/v2/calendars/{name}",
+            get(calendar).put(put_calendar).delete(delete_calendar),
+        ),
         ("/api/v2/incremental/ticket_metric_events", get(incremental)),
     ]
 }
@@ -143,7 +149,9 @@ async fn calendar(
     }
 }
 
-/// `PUT /api/v2/calendars/{name}` with `{"calendar": {"holidays": ["2026-12-25"]}}`.
+/// `PUT /api/v2/calendars/{name}` with `{"calendar": {"zone": "Europe/Berlin",
+/// "hours": {"mon": ["09:00-17:00"], ...}, "holidays": ["2026-12-25"]}}`;
+/// omitted parts keep their value; a new name needs a zone and hours.
 async fn put_calendar(
     State(state): State<AppState>,
     Auth(actor): Auth,
@@ -152,24 +160,25 @@ async fn put_calendar(
 ) -> ApiResult<Json<Value>> {
     require_admin(&actor)?;
     let name = name.strip_suffix(".json").unwrap_or(&name).to_string();
-    let holidays = body
-        .pointer("/calendar/holidays")
-        .and_then(Value::as_array)
-        .ok_or_else(|| {
-            ApiError::bad_request(
-                "the body must be {\"calendar\": {\"holidays\": [\"YYYY-MM-DD\", ...]}}",
-            )
-        })?;
-    let dates: Vec<String> = holidays
-        .iter()
-        .map(|d| {
-            d.as_str()
-                .map(str::to_string)
-                .ok_or_else(|| ApiError::invalid(vec![("holidays".into(), "must be dates".into())]))
-        })
-        .collect::<Result<_, _>>()?;
-    state.store.set_holidays(&name, &dates, state.now()).await?;
+    let patch = body
+        .get("calendar")
+        .cloned()
+        .ok_or_else(|| ApiError::bad_request("the body must be {\"calendar\": {...}}"))?;
+    let patch: CalendarPatch = serde_json::from_value(patch)
+        .map_err(|e| ApiError::invalid(vec![("calendar".into(), e.to_string())]))?;
+    state.store.put_calendar(&name, patch, state.now()).await?;
     calendar(State(state), Auth(actor), Path(name)).await
+}
+
+async fn delete_calendar(
+    State(state): State<AppState>,
+    Auth(actor): Auth,
+    Path(name): Path<String>,
+) -> ApiResult<StatusCode> {
+    require_admin(&actor)?;
+    let name = name.strip_suffix(".json").unwrap_or(&name).to_string();
+    state.store.delete_calendar(&name, state.now()).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 pub(crate) fn event_json(e: &StoredMetricEvent) -> Value {
