@@ -65,6 +65,8 @@ pub enum Trigger {
     P0Open4h,
     P1Unresolved8h,
     P2Unresolved24h,
+    /// An automation rule's `escalate` action (§7): one level up.
+    Rule,
 }
 
 impl Trigger {
@@ -78,6 +80,7 @@ impl Trigger {
             Trigger::P0Open4h => "p0_open_4h",
             Trigger::P1Unresolved8h => "p1_unresolved_8h",
             Trigger::P2Unresolved24h => "p2_unresolved_24h",
+            Trigger::Rule => "rule",
         }
     }
 
@@ -89,6 +92,7 @@ impl Trigger {
                 Trigger::SlaWarning,
                 Trigger::SlaBreach,
                 Trigger::SlaDoubleTarget,
+                Trigger::Rule,
             ])
             .find(|t| t.as_str() == s)
     }
@@ -103,6 +107,7 @@ impl Trigger {
             Trigger::P0Open4h => "P0 open for 4 hours without resolution",
             Trigger::P1Unresolved8h => "P1 unresolved for 8 hours",
             Trigger::P2Unresolved24h => "P2 unresolved for 24 hours",
+            Trigger::Rule => "an automation rule escalated it",
         }
     }
 }
@@ -177,7 +182,7 @@ pub fn decide(
             0
         }
         Trigger::P0Open4h => 3,
-        Trigger::P1Unresolved8h | Trigger::P2Unresolved24h => current + 1,
+        Trigger::P1Unresolved8h | Trigger::P2Unresolved24h | Trigger::Rule => current + 1,
     };
     let target = target.min(top);
     if target > current {

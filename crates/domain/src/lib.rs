@@ -7,6 +7,7 @@
 //! an argument (`now: Timestamp`), never read from the wall clock here.
 
 pub mod account;
+pub mod automation;
 pub mod calendar;
 pub mod credits;
 pub mod escalation;
@@ -14,6 +15,7 @@ pub mod exclusions;
 pub mod search;
 pub mod sla;
 pub mod sla_report;
+pub mod task;
 pub mod ticket;
 pub mod time;
 pub mod user;

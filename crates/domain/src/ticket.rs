@@ -68,7 +68,8 @@ string_enum! {
 }
 
 string_enum! {
-    /// The channel a ticket or comment arrived through (`via.channel`).
+    /// The channel a ticket or comment arrived through (`via.channel`);
+    /// `rule` marks changes made by automation rules (policies.md §7).
     Via, "channel" {
         Api => "api",
         Web => "web",
@@ -76,6 +77,7 @@ string_enum! {
         Portal => "portal",
         Import => "import",
         System => "system",
+        Rule => "rule",
     }
 }
 

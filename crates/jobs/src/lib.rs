@@ -2,9 +2,11 @@
 //!
 //! * The **SLA scheduler** fires warnings and breaches whose instant has
 //!   come, and the escalation ladder's time triggers, overdue war-room
-//!   updates and overdue root-cause analyses. It polls every [`TICK`] with an indexed query over due rows only,
-//!   so a tick costs the same with a thousand or a million open tickets;
-//!   events fire within a tick (plus commit time) of their instant.
+//!   updates and overdue root-cause analyses, and the time-based
+//!   automation rules (policies.md §7) of tickets whose next check is due.
+//!   It polls every [`TICK`] with indexed queries over due rows only, so a
+//!   tick costs the same with a thousand or a million open tickets; events
+//!   fire within a tick (plus commit time) of their instant.
 //! * **Outbox delivery** sends queued Slack-compatible messages to the
 //!   webhook URL configured for their channel (the `channels` setting),
 //!   with the outbox row's idempotency key in an `Idempotency-Key` header,
@@ -76,6 +78,16 @@ async fn sla_loop(store: Store, now: Now, mut shutdown: watch::Receiver<bool>) {
             Ok(n) if n > 0 => tracing::info!(escalation.fired = n, "fired time-based escalations"),
             Ok(_) => {}
             Err(e) => tracing::error!(error = %e, "escalation tick failed"),
+        }
+        match store.run_automations(now(), BATCH).await {
+            Ok(r) if r.checked as i64 >= BATCH => continue,
+            Ok(r) if r.fired > 0 => tracing::info!(
+                automation.checked = r.checked,
+                automation.fired = r.fired,
+                "ran automations"
+            ),
+            Ok(_) => {}
+            Err(e) => tracing::error!(error = %e, "automation tick failed"),
         }
         if pause(&mut shutdown, TICK).await {
             return;

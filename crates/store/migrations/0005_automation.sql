@@ -68,7 +68,8 @@ CREATE INDEX tasks_organization ON tasks (organization_id, id);
 CREATE INDEX tasks_status ON tasks (status, id);
 
 -- The three rules of §7, inserted once: admins may edit, deactivate or
--- delete them and they do not come back. Group ids are the fixed ones of
+-- delete them and they do not come back. The two triggers also require an
+-- unsolved ticket: a P0 filed already solved (an import) alerts no one. Group ids are the fixed ones of
 -- common_seed.sql (1 Technical Support, 2 Implementation, 3 Billing &
 -- Admin). The automation starts with a sweep so that tickets that existed
 -- before this migration are scheduled too.
@@ -76,7 +77,7 @@ INSERT INTO rules (kind, title, description, active, position, conditions, actio
 ('trigger', 'Critical system issue',
  'P0 in Technical Support: alert #critical-alerts, give it to the least busy agent, first response within 30 minutes (policies.md §7.1).',
  1, 1,
- '{"all": [{"field": "priority", "operator": "is", "value": "urgent"}, {"field": "group_id", "operator": "is", "value": 1}], "any": []}',
+ '{"all": [{"field": "priority", "operator": "is", "value": "urgent"}, {"field": "group_id", "operator": "is", "value": 1}, {"field": "status", "operator": "less_than", "value": "solved"}], "any": []}',
  '[{"field": "assignee_id", "value": "available_agent"}, {"field": "first_response_target", "value": 30}, {"field": "notify_channel", "value": {"channel": "#critical-alerts", "text": "P0 critical system issue: ticket #{{ticket.id}} ({{account.name}}, {{account.tier}}), assigned to {{ticket.assignee}}: {{ticket.subject}}"}}]',
  NULL, 0, 0),
 ('automation', 'Implementation blocker',
@@ -88,6 +89,6 @@ INSERT INTO rules (kind, title, description, active, position, conditions, actio
 ('trigger', 'Billing escalation',
  'P1 or P0 in Billing & Admin: route to the CS Manager, a task for finance, a follow-up within 24 hours (policies.md §7.3).',
  1, 3,
- '{"all": [{"field": "group_id", "operator": "is", "value": 3}], "any": [{"field": "priority", "operator": "is", "value": "high"}, {"field": "priority", "operator": "is", "value": "urgent"}]}',
+ '{"all": [{"field": "group_id", "operator": "is", "value": 3}, {"field": "status", "operator": "less_than", "value": "solved"}], "any": [{"field": "priority", "operator": "is", "value": "high"}, {"field": "priority", "operator": "is", "value": "urgent"}]}',
  '[{"field": "assignee_id", "value": "CS Manager"}, {"field": "create_task", "value": {"title": "Finance: review billing escalation on ticket #{{ticket.id}} ({{account.name}})", "description": "{{ticket.subject}}", "owner": "Finance", "due_in_hours": null, "priority": null}}, {"field": "create_task", "value": {"title": "Follow up on billing escalation #{{ticket.id}}: {{ticket.subject}}", "description": "", "owner": "assignee", "due_in_hours": 24, "priority": null}}]',
  NULL, 0, 0);

@@ -7,6 +7,7 @@
 
 pub mod access;
 pub mod auth;
+pub mod automation;
 pub mod bulk;
 mod cache;
 pub mod calendars;
@@ -22,6 +23,7 @@ pub mod search;
 pub mod sla;
 pub mod sla_report;
 mod sql;
+pub mod tasks;
 pub mod tickets;
 pub mod users;
 

@@ -114,7 +114,9 @@ fn visible(actor: &Actor, args: &mut Args) -> String {
         return "1 = 1".into();
     }
     let tickets = actor.ticket_condition(args);
-    format!("(k.ticket_id IS NULL OR EXISTS (SELECT 1 FROM tickets t WHERE t.id = k.ticket_id AND {tickets}))")
+    format!(
+        "(k.ticket_id IS NULL OR EXISTS (SELECT 1 FROM tickets t WHERE t.id = k.ticket_id AND {tickets}))"
+    )
 }
 
 fn may_write(actor: &Actor) -> Result<()> {

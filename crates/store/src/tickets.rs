@@ -846,6 +846,8 @@ impl Store {
             .await?;
         self.escalation_on_change_tx(tx, None, &ticket, created_at)
             .await?;
+        self.run_triggers_tx(tx, None, &mut ticket, via, now)
+            .await?;
         Ok((ticket, audit))
     }
 
@@ -1278,6 +1280,8 @@ impl Store {
         self.apply_sla_tx(tx, &t, Some(&crate::sla::facts(&old)), replied, now)
             .await?;
         self.escalation_on_change_tx(tx, Some(&old), &t, now)
+            .await?;
+        self.run_triggers_tx(tx, Some(&old), &mut t, via, now)
             .await?;
         // Incidents follow their problem (§6): solving it solves them.
         if t.ticket_type == Some(TicketType::Problem)

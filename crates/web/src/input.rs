@@ -336,7 +336,9 @@ pub fn ticket(v: &Value, creating: bool) -> Result<TicketInput, ApiError> {
         Some(Value::Object(o)) => o
             .get("channel")
             .and_then(Value::as_str)
-            .and_then(|c| Via::parse(c).ok()),
+            .and_then(|c| Via::parse(c).ok())
+            // `rule` marks changes automation rules make (they skip triggers).
+            .filter(|v| *v != Via::Rule),
         _ => None,
     };
     if creating {

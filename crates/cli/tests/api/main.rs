@@ -2,11 +2,13 @@
 //! default and PostgreSQL when `STEWARD_TEST_DATABASE_URL` is set.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod automation;
 mod bad_input;
 mod cli;
 mod cluster;
 mod escalation;
 mod helpers;
+mod notifications;
 mod outbox;
 mod people;
 mod search;

@@ -7,9 +7,11 @@ mod jobs;
 mod misc;
 mod openapi;
 mod orgs;
+mod rules;
 mod search;
 mod sla_reports;
 mod slas;
+mod tasks;
 mod tickets;
 mod users;
 
@@ -46,6 +48,8 @@ pub fn routes() -> Router<AppState> {
         .chain(slas::routes())
         .chain(sla_reports::routes())
         .chain(escalations::routes())
+        .chain(rules::routes())
+        .chain(tasks::routes())
         .chain(jobs::routes())
         .chain(misc::routes())
     {

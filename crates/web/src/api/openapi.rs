@@ -311,7 +311,28 @@ const ROUTES: &[(&str, &str, &str, &str, u16)] = &[
         "put",
         "/api/v2/calendars/{name}",
         "SLA",
-        "Replace a calendar's holidays",
+        "Create or change a calendar (zone, weekly hours, holidays)",
+        200,
+    ),
+    (
+        "delete",
+        "/api/v2/calendars/{name}",
+        "SLA",
+        "Remove an admin-defined calendar (a built-in reverts to its default)",
+        204,
+    ),
+    (
+        "get",
+        "/api/v2/channels",
+        "Notifications",
+        "Slack-compatible channels and their webhook URLs",
+        200,
+    ),
+    (
+        "put",
+        "/api/v2/channels",
+        "Notifications",
+        "Replace the channel webhook map",
         200,
     ),
     (
@@ -405,6 +426,93 @@ const ROUTES: &[(&str, &str, &str, &str, u16)] = &[
         "Submit the root-cause analysis",
         200,
     ),
+    (
+        "get",
+        "/api/v2/triggers",
+        "Rules",
+        "List triggers (rules run on every ticket change)",
+        200,
+    ),
+    (
+        "post",
+        "/api/v2/triggers",
+        "Rules",
+        "Create a trigger (admins)",
+        201,
+    ),
+    (
+        "get",
+        "/api/v2/triggers/{id}",
+        "Rules",
+        "Show a trigger",
+        200,
+    ),
+    (
+        "put",
+        "/api/v2/triggers/{id}",
+        "Rules",
+        "Update a trigger (admins)",
+        200,
+    ),
+    (
+        "delete",
+        "/api/v2/triggers/{id}",
+        "Rules",
+        "Delete a trigger (admins)",
+        204,
+    ),
+    (
+        "get",
+        "/api/v2/automations",
+        "Rules",
+        "List automations (time-based rules)",
+        200,
+    ),
+    (
+        "post",
+        "/api/v2/automations",
+        "Rules",
+        "Create an automation (admins)",
+        201,
+    ),
+    (
+        "get",
+        "/api/v2/automations/{id}",
+        "Rules",
+        "Show an automation",
+        200,
+    ),
+    (
+        "put",
+        "/api/v2/automations/{id}",
+        "Rules",
+        "Update an automation (admins)",
+        200,
+    ),
+    (
+        "delete",
+        "/api/v2/automations/{id}",
+        "Rules",
+        "Delete an automation (admins)",
+        204,
+    ),
+    (
+        "get",
+        "/api/v2/tasks",
+        "Tasks",
+        "List tasks (?owner_id=, ticket_id=, organization_id=, status=)",
+        200,
+    ),
+    ("post", "/api/v2/tasks", "Tasks", "Create a task", 201),
+    ("get", "/api/v2/tasks/{id}", "Tasks", "Show a task", 200),
+    ("put", "/api/v2/tasks/{id}", "Tasks", "Update a task", 200),
+    (
+        "delete",
+        "/api/v2/tasks/{id}",
+        "Tasks",
+        "Delete a task",
+        204,
+    ),
     ("get", "/api/v2/openapi.json", "Meta", "This document", 200),
 ];
 
@@ -492,6 +600,8 @@ mod tests {
             .chain(super::super::slas::routes())
             .chain(super::super::sla_reports::routes())
             .chain(super::super::escalations::routes())
+            .chain(super::super::rules::routes())
+            .chain(super::super::tasks::routes())
             .chain(super::super::jobs::routes())
             .map(|(p, _)| p);
         for path in routed {

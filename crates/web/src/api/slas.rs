@@ -40,6 +40,7 @@ pub(super) fn routes() -> Routes {
             get(calendar).put(put_calendar).delete(delete_calendar),
         ),
         ("/api/v2/incremental/ticket_metric_events", get(incremental)),
+        ("/api/v2/channels", get(channels).put(put_channels)),
     ]
 }
 
@@ -179,6 +180,63 @@ async fn delete_calendar(
     let name = name.strip_suffix(".json").unwrap_or(&name).to_string();
     state.store.delete_calendar(&name, state.now()).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// `GET /api/v2/channels`: the Slack-compatible channels of policies.md §19
+/// and their webhook URLs (admins; the URLs are secrets).
+async fn channels(State(state): State<AppState>, Auth(actor): Auth) -> ApiResult<Json<Value>> {
+    require_admin(&actor)?;
+    let configured = state
+        .store
+        .setting("channels")
+        .await?
+        .unwrap_or_else(|| json!({}));
+    Ok(Json(json!({"channels": configured})))
+}
+
+/// `PUT /api/v2/channels` with `{"channels": {"#critical-alerts":
+/// {"webhook_url": "https://hooks.slack.com/..."}, ...}}` replaces the map.
+async fn put_channels(
+    State(state): State<AppState>,
+    Auth(actor): Auth,
+    JsonBody(body): JsonBody,
+) -> ApiResult<Json<Value>> {
+    require_admin(&actor)?;
+    let map = body
+        .get("channels")
+        .and_then(Value::as_object)
+        .ok_or_else(|| {
+            ApiError::bad_request(
+                "the body must be {\"channels\": {\"#name\": {\"webhook_url\": \"...\"}}}",
+            )
+        })?;
+    let mut errors = Vec::new();
+    for (name, cfg) in map {
+        if !name.starts_with('#') || name.len() > 80 || name.contains(char::is_whitespace) {
+            errors.push((
+                name.clone(),
+                "channel names look like #critical-alerts".to_string(),
+            ));
+        }
+        match cfg.get("webhook_url").and_then(Value::as_str) {
+            Some(u)
+                if (u.starts_with("http://") || u.starts_with("https://"))
+                    && u.len() <= 2048
+                    && !u.contains(char::is_whitespace) => {}
+            _ => errors.push((
+                format!("{name}.webhook_url"),
+                "must be an http(s) URL".to_string(),
+            )),
+        }
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::invalid(errors));
+    }
+    state
+        .store
+        .put_setting("channels", &Value::Object(map.clone()), state.now())
+        .await?;
+    channels(State(state), Auth(actor)).await
 }
 
 pub(crate) fn event_json(e: &StoredMetricEvent) -> Value {
