@@ -84,6 +84,23 @@ async fn sla_warnings_and_breaches_climb_the_ladder() {
         "ACV above $50,000 adds the executive stakeholder"
     );
 
+    // The VP Engineering is a configured user; the CS Manager stays "the admins".
+    let (vp, _, _) = app.user_with_token(steward_domain::Role::Agent, None).await;
+    let resp = app
+        .admin(Method::PUT, "/api/v2/escalation_contacts.json")
+        .json(&json!({"escalation_contacts": {"VP Engineering": [vp]}}))
+        .send()
+        .await
+        .unwrap();
+    let contacts = json_of(resp, 200).await;
+    assert_eq!(contacts["ladders"]["enterprise"][1], "VP Engineering");
+    let resp = app
+        .admin(Method::PUT, "/api/v2/escalation_contacts.json")
+        .json(&json!({"escalation_contacts": {"CEO": ["nobody"]}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 422);
     app.store
         .fire_due_sla(at("2026-03-10T19:30:00Z"), 100)
         .await
@@ -99,6 +116,13 @@ async fn sla_warnings_and_breaches_climb_the_ladder() {
     assert_eq!(
         levels(&app, id).await[1],
         (2, "VP Engineering".into(), "sla_breach".into())
+    );
+    let reports = app
+        .get_json(&format!("/api/v2/tickets/{id}/escalations.json"))
+        .await;
+    assert_eq!(
+        reports["escalations"][1]["report"]["to"]["user_ids"],
+        json!([vp])
     );
     // Twice the 2-hour business-hours target: Tuesday 18:00 New York (22:00Z).
     app.store

@@ -553,3 +553,163 @@ async fn policies_and_calendars_are_editable() {
         404
     );
 }
+
+/// Every tier × priority walked through reply, pending, hold, requester
+/// reopen, a priority change, solve and reopen. Expected instants come from
+/// the policy table and the calendar engine (itself property-tested), so
+/// this checks that the engine starts, pauses, resumes, re-targets and
+/// fulfils each clock at the right moments.
+#[tokio::test]
+async fn every_tier_and_priority_through_the_lifecycle() {
+    use steward_domain::{
+        Priority, Tier,
+        calendar::Calendar,
+        sla::{Metric, OpenHours, default_policies},
+    };
+    let t0 = at("2026-03-09T14:00:00Z"); // Monday 10:00 New York
+    let h = 3600;
+    let policies = default_policies();
+    let cal = |name: &str| Calendar::builtin(name).unwrap();
+    // (seconds, calendar) of a metric for a tier and priority, for a ticket opened at t0.
+    let target = |tier: Tier, p: Priority, m: Metric| {
+        let policy = policies.for_ticket(Some(tier), None).unwrap();
+        policy
+            .span(p, m, |c| OpenHours::is_open(&cal(c), t0))
+            .map(|s| (s.seconds(&cal(&s.calendar)), s.calendar.clone()))
+    };
+    let fmt = |t: i64| steward_domain::time::format_unix(t);
+    let app = spawn_app_with_clock(Clock::fixed(t0)).await;
+    let orgs = [
+        (Tier::Enterprise, org_with_acv(&app, "Ent", 300_000).await),
+        (Tier::MidMarket, org_with_acv(&app, "Mid", 50_000).await),
+        (Tier::Starter, org_with_acv(&app, "Small", 9_000).await),
+    ];
+    for (tier, org) in orgs {
+        for (p, raised) in [
+            (Priority::Urgent, Priority::Urgent),
+            (Priority::High, Priority::Urgent),
+            (Priority::Normal, Priority::High),
+            (Priority::Low, Priority::Normal),
+        ] {
+            let ctx = format!("{} {}", tier.as_str(), p.as_str());
+            app.clock.set(t0);
+            let id = ticket(&app, org, p.as_str()).await;
+            let put = |body: Value| {
+                let app = &app;
+                async move {
+                    app.put_json(
+                        &format!("/api/v2/tickets/{id}.json"),
+                        json!({"ticket": body}),
+                    )
+                    .await
+                }
+            };
+            let t = slas(&app, id).await;
+            let (fr, fr_cal) = target(tier, p, Metric::FirstReplyTime).unwrap();
+            assert_eq!(
+                breach_at(&t, "first_reply_time"),
+                Some(fmt(OpenHours::add_open(&cal(&fr_cal), t0, fr))),
+                "{ctx} first reply"
+            );
+            let awt = target(tier, p, Metric::AgentWorkTime);
+            assert_eq!(
+                breach_at(&t, "agent_work_time"),
+                awt.as_ref()
+                    .map(|(s, c)| fmt(OpenHours::add_open(&cal(c), t0, *s))),
+                "{ctx} resolution"
+            );
+
+            // +1 h: public reply. +2 h: pending. +5 h: hold. +26 h: the requester writes back.
+            app.clock.set(t0 + h);
+            put(json!({"comment": {"body": "looking"}})).await;
+            let t = slas(&app, id).await;
+            assert!(
+                breach_at(&t, "first_reply_time").is_none(),
+                "{ctx}: first reply fulfilled"
+            );
+            let pu = target(tier, p, Metric::PausableUpdateTime);
+            assert_eq!(
+                breach_at(&t, "pausable_update_time"),
+                pu.as_ref()
+                    .map(|(s, c)| fmt(OpenHours::add_open(&cal(c), t0 + h, *s))),
+                "{ctx} periodic update"
+            );
+            app.clock.set(t0 + 2 * h);
+            put(json!({"status": "pending"})).await;
+            app.clock.set(t0 + 5 * h);
+            put(json!({"status": "hold"})).await;
+            let t = slas(&app, id).await;
+            assert!(breach_at(&t, "agent_work_time").is_none(), "{ctx}: paused");
+            app.clock.set(t0 + 26 * h);
+            let requester = t["requester_id"].clone();
+            let back = put(json!({"comment": {"body": "more info", "author_id": requester}})).await;
+            // A requester reply reopens pending tickets; on hold it stays on hold.
+            assert_eq!(back["ticket"]["status"], "hold", "{ctx}");
+            put(json!({"status": "open"})).await;
+            let t = slas(&app, id).await;
+            if let Some((s, c)) = &awt {
+                let c = cal(c);
+                let ran = OpenHours::open_between(&c, t0, t0 + 2 * h);
+                assert_eq!(
+                    breach_at(&t, "agent_work_time"),
+                    Some(fmt(OpenHours::add_open(&c, t0 + 26 * h, s - ran))),
+                    "{ctx} resumed"
+                );
+            }
+
+            // +27 h: priority raised — re-targeted from the original start.
+            app.clock.set(t0 + 27 * h);
+            put(json!({"priority": raised.as_str()})).await;
+            let t = slas(&app, id).await;
+            match target(tier, raised, Metric::AgentWorkTime) {
+                Some((s, c)) => {
+                    let c = cal(&c);
+                    let ran = OpenHours::open_between(&c, t0, t0 + 2 * h);
+                    assert_eq!(
+                        breach_at(&t, "agent_work_time"),
+                        Some(fmt(OpenHours::add_open(&c, t0 + 26 * h, (s - ran).max(0)))),
+                        "{ctx} re-targeted"
+                    );
+                }
+                None => assert!(breach_at(&t, "agent_work_time").is_none(), "{ctx}"),
+            }
+
+            // +28 h: solved — nothing left to breach. +29 h: reopened — resolution runs again.
+            app.clock.set(t0 + 28 * h);
+            put(json!({"status": "solved"})).await;
+            assert!(
+                slas(&app, id).await["slas"]["policy_metrics"]
+                    .as_array()
+                    .unwrap()
+                    .is_empty(),
+                "{ctx} solved"
+            );
+            app.clock.set(t0 + 29 * h);
+            put(json!({"status": "open"})).await;
+            let t = slas(&app, id).await;
+            let stages: Vec<_> = t["slas"]["policy_metrics"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|m| m["metric"].clone())
+                .collect();
+            assert_eq!(
+                stages.contains(&json!("agent_work_time")),
+                target(tier, raised, Metric::AgentWorkTime).is_some(),
+                "{ctx} reopened: {stages:?}"
+            );
+            let kinds: Vec<String> = t["metric_events"]["first_reply_time"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|e| e["type"].as_str().unwrap().to_string())
+                .collect();
+            assert_eq!(
+                kinds.first().map(String::as_str),
+                Some("apply_sla"),
+                "{ctx}"
+            );
+            assert!(kinds.contains(&"fulfill".to_string()), "{ctx}: {kinds:?}");
+        }
+    }
+}

@@ -27,7 +27,87 @@ pub(super) fn routes() -> Routes {
         ("/api/v2/war_rooms/{id}", get(war_room)),
         ("/api/v2/war_rooms/{id}/updates", post(add_update)),
         ("/api/v2/tickets/{id}/rca", get(rca).put(submit_rca)),
+        (
+            "/api/v2/escalation_contacts",
+            get(contacts).put(put_contacts),
+        ),
     ]
+}
+
+/// `GET /api/v2/escalation_contacts`: who each ladder title reaches
+/// (policies.md §6). Titles without an entry fall back to roles (CS
+/// Manager = admins, Implementation CSM = CSMs, Support Team = agents);
+/// executives are reached through #escalations until given users.
+async fn contacts(State(state): State<AppState>, Auth(actor): Auth) -> ApiResult<Json<Value>> {
+    require_staff(&actor)?;
+    let configured = state
+        .store
+        .setting("escalation_contacts")
+        .await?
+        .unwrap_or_else(|| json!({}));
+    let ladders: serde_json::Map<String, Value> = steward_domain::Tier::ALL
+        .iter()
+        .map(|t| {
+            (
+                t.as_str().to_string(),
+                json!(steward_domain::escalation::ladder(*t)),
+            )
+        })
+        .collect();
+    Ok(Json(
+        json!({"escalation_contacts": configured, "ladders": ladders}),
+    ))
+}
+
+/// `PUT /api/v2/escalation_contacts` with `{"escalation_contacts":
+/// {"VP Engineering": [12], "CEO": [3], "Finance": [7]}}` (user ids per
+/// title) replaces the map.
+async fn put_contacts(
+    State(state): State<AppState>,
+    Auth(actor): Auth,
+    JsonBody(body): JsonBody,
+) -> ApiResult<Json<Value>> {
+    crate::extract::require_admin(&actor)?;
+    let map = body
+        .get("escalation_contacts")
+        .and_then(Value::as_object)
+        .ok_or_else(|| {
+            ApiError::bad_request(
+                "the body must be {\"escalation_contacts\": {\"Title\": [user ids]}}",
+            )
+        })?;
+    let mut errors = Vec::new();
+    for (title, ids) in map {
+        let list = ids
+            .as_array()
+            .filter(|l| l.iter().all(|i| i.as_i64().is_some_and(|v| v > 0)));
+        match list {
+            Some(l) => {
+                let ids: Vec<i64> = l.iter().filter_map(Value::as_i64).collect();
+                let found = state.store.users_by_ids(&ids).await?;
+                if found.len() != ids.len() || found.iter().any(|u| !u.role.is_staff() || !u.active)
+                {
+                    errors.push((
+                        title.clone(),
+                        "every id must be an active staff user".to_string(),
+                    ));
+                }
+            }
+            None => errors.push((title.clone(), "must be a list of user ids".to_string())),
+        }
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::invalid(errors));
+    }
+    state
+        .store
+        .put_setting(
+            "escalation_contacts",
+            &Value::Object(map.clone()),
+            state.now(),
+        )
+        .await?;
+    contacts(State(state), Auth(actor)).await
 }
 
 fn escalation_json(e: &Escalation) -> Value {

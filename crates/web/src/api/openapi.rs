@@ -323,6 +323,20 @@ const ROUTES: &[(&str, &str, &str, &str, u16)] = &[
     ),
     (
         "get",
+        "/api/v2/escalation_contacts",
+        "Escalation",
+        "Who each escalation ladder title reaches, and the ladders per tier",
+        200,
+    ),
+    (
+        "put",
+        "/api/v2/escalation_contacts",
+        "Escalation",
+        "Replace the escalation contacts (user ids per title)",
+        200,
+    ),
+    (
+        "get",
         "/api/v2/channels",
         "Notifications",
         "Slack-compatible channels and their webhook URLs",
