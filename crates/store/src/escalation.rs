@@ -523,6 +523,17 @@ impl Store {
         rows.iter().map(escalation_from_row).collect()
     }
 
+    /// The ticket an escalation belongs to.
+    pub async fn escalation_ticket(&self, id: i64) -> Result<i64> {
+        let mut conn = self.reader().await?;
+        let row = sqlx::query("SELECT ticket_id FROM escalations WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&mut *conn)
+            .await?
+            .ok_or(StoreError::NotFound("escalation"))?;
+        Ok(row.try_get("ticket_id")?)
+    }
+
     /// Fills in the free-text fields of an escalation report.
     pub async fn update_escalation_report(
         &self,

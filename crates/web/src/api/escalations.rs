@@ -185,9 +185,10 @@ async fn update_report(
         .ok_or_else(|| {
             ApiError::bad_request("the body must be {\"escalation\": {\"report\": {...}}}")
         })?;
+    // Editing requires seeing the ticket (checked before anything changes).
+    let ticket_id = state.store.escalation_ticket(id).await?;
+    state.store.ticket(&actor, ticket_id).await?;
     let e = state.store.update_escalation_report(id, fields).await?;
-    // Editing requires seeing the ticket.
-    state.store.ticket(&actor, e.ticket_id).await?;
     Ok(Json(json!({"escalation": escalation_json(&e)})))
 }
 
@@ -225,21 +226,24 @@ async fn add_update(
     if !actor.role().can_write() {
         return Err(ApiError::forbidden("viewers cannot post updates"));
     }
-    let text = body
-        .pointer("/update/body")
-        .and_then(Value::as_str)
-        .ok_or_else(|| ApiError::invalid(vec![("update.body".into(), "is required".into())]))?;
-    if text.contains('\0') || text.len() > 65_536 {
-        return Err(ApiError::invalid(vec![(
-            "update.body".into(),
-            "must be text of at most 64 KiB".into(),
-        )]));
-    }
+    let text = body_text(&body, "/update/body", "update.body")?;
     let w = state
         .store
         .add_war_room_update(id, actor.id(), text, state.now())
         .await?;
     Ok(Json(json!({"war_room": war_room_json(&w)})))
+}
+
+/// A required text field of a body: present, no NUL, at most 64 KiB.
+fn body_text<'a>(body: &'a Value, pointer: &str, name: &str) -> ApiResult<&'a str> {
+    match body.pointer(pointer).and_then(Value::as_str) {
+        None => Err(ApiError::invalid(vec![(name.into(), "is required".into())])),
+        Some(t) if t.contains('\0') || t.len() > 65_536 => Err(ApiError::invalid(vec![(
+            name.into(),
+            "must be text of at most 64 KiB".into(),
+        )])),
+        Some(t) => Ok(t),
+    }
 }
 
 async fn rca(
@@ -264,16 +268,7 @@ async fn submit_rca(
         return Err(ApiError::forbidden("viewers cannot submit analyses"));
     }
     state.store.ticket(&actor, id).await?;
-    let text = body
-        .pointer("/rca/body")
-        .and_then(Value::as_str)
-        .ok_or_else(|| ApiError::invalid(vec![("rca.body".into(), "is required".into())]))?;
-    if text.contains('\0') || text.len() > 65_536 {
-        return Err(ApiError::invalid(vec![(
-            "rca.body".into(),
-            "must be text of at most 64 KiB".into(),
-        )]));
-    }
+    let text = body_text(&body, "/rca/body", "rca.body")?;
     let r = state
         .store
         .submit_rca(id, actor.id(), text, state.now())
