@@ -417,6 +417,9 @@ impl Store {
             .fetch_all(&mut *tx)
             .await?;
         let mut fired = 0;
+        // Rows this tick changed (a timer of a solved ticket is marked
+        // fired without escalating, and must still be committed).
+        let mut touched = 0;
         for r in due {
             let ticket_id: i64 = r.try_get("ticket_id")?;
             let kind: String = r.try_get("kind")?;
@@ -428,6 +431,7 @@ impl Store {
             .bind(&kind)
             .execute(&mut *tx)
             .await?;
+            touched += 1;
             let unsolved = sqlx::query("SELECT status FROM tickets WHERE id = $1 AND deleted = 0")
                 .bind(ticket_id)
                 .fetch_optional(&mut *tx)
@@ -507,7 +511,12 @@ impl Store {
                 .await?;
             fired += 1;
         }
-        self.commit(tx).await?;
+        if fired == 0 && touched == 0 {
+            // Idle ticks write nothing, so they cost no fsync.
+            tx.rollback().await?;
+        } else {
+            self.commit(tx).await?;
+        }
         Ok(fired)
     }
 

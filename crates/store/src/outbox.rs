@@ -71,6 +71,10 @@ impl Store {
             .bind(limit)
             .fetch_all(&mut *tx)
             .await?;
+        if rows.is_empty() {
+            tx.rollback().await?;
+            return Ok(Vec::new());
+        }
         let mut out = Vec::with_capacity(rows.len());
         for r in rows {
             let m = OutboxMessage {

@@ -137,3 +137,29 @@ async fn concurrent_commits_share_fsyncs() {
     );
     assert_eq!(store.claim_outbox("w", 100, 60, 2).await.unwrap().len(), 64);
 }
+
+/// The workers poll several times a second; a tick that finds nothing due
+/// must not cost a disk flush.
+#[tokio::test]
+async fn idle_worker_ticks_cost_no_fsync() {
+    let (store, _dir) = fresh_store().await;
+    if store.wal_fsyncs().is_none() {
+        return; // PostgreSQL: no group fsync of ours to count.
+    }
+    // The first automation tick finishes the seeded rules' initial sweep.
+    store.run_automations(1_800_000_000, 100).await.unwrap();
+    let before = store.wal_fsyncs().unwrap();
+    for _ in 0..5 {
+        store.fire_due_sla(1_800_000_000, 100).await.unwrap();
+        store
+            .fire_due_escalations(1_800_000_000, 100)
+            .await
+            .unwrap();
+        store
+            .claim_outbox("w", 10, 60, 1_800_000_000)
+            .await
+            .unwrap();
+        store.run_automations(1_800_000_000, 100).await.unwrap();
+    }
+    assert_eq!(store.wal_fsyncs().unwrap(), before);
+}
