@@ -474,6 +474,7 @@ async fn serve(
     let workers = steward_jobs::spawn(
         store.clone(),
         std::sync::Arc::new(move || clock.now()),
+        steward_jobs::MailConfig::from_env(),
         stopped,
     );
     steward_web::serve(listener, state, shutdown_signal()).await?;

@@ -12,6 +12,10 @@
 //!   with the outbox row's idempotency key in an `Idempotency-Key` header,
 //!   retrying failures with backoff. Messages for a channel without a URL
 //!   are marked done and logged: nothing is waiting to receive them.
+//! * **E-mail delivery** sends outbox messages of kind `email` over SMTP
+//!   ([`mail`]), with the same claim, lease and backoff. Without SMTP
+//!   configuration they stay queued, deferred a minute at a time, and each
+//!   deferral is logged: an e-mail is never dropped for want of a server.
 //!
 //! Work is claimed in the database, so several processes sharing one
 //! PostgreSQL database each do part of it and nothing twice.
@@ -22,22 +26,28 @@ use serde_json::Value;
 use steward_store::Store;
 use tokio::sync::watch;
 
+pub mod mail;
+
+pub use mail::MailConfig;
+
 pub const TICK: Duration = Duration::from_millis(250);
 const BATCH: i64 = 500;
 
 /// Where workers read "now" (the system clock, or a test's clock).
 pub type Now = Arc<dyn Fn() -> i64 + Send + Sync>;
 
-/// Starts the workers; they stop when `shutdown` turns true.
+/// Starts the workers; they stop when `shutdown` turns true. `mail` says
+/// where e-mails go (read from the environment by the binary).
 pub fn spawn(
     store: Store,
     now: Now,
+    mail: MailConfig,
     shutdown: watch::Receiver<bool>,
 ) -> Vec<tokio::task::JoinHandle<()>> {
     let worker = format!("{}-{:08x}", std::process::id(), rand_id());
     vec![
         tokio::spawn(sla_loop(store.clone(), now.clone(), shutdown.clone())),
-        tokio::spawn(outbox_loop(store, now, worker, shutdown)),
+        tokio::spawn(outbox_loop(store, now, worker, mail, shutdown)),
     ]
 }
 
@@ -95,16 +105,35 @@ async fn sla_loop(store: Store, now: Now, mut shutdown: watch::Receiver<bool>) {
     }
 }
 
-async fn outbox_loop(store: Store, now: Now, worker: String, mut shutdown: watch::Receiver<bool>) {
+async fn outbox_loop(
+    store: Store,
+    now: Now,
+    worker: String,
+    mail: MailConfig,
+    mut shutdown: watch::Receiver<bool>,
+) {
     let client = reqwest::Client::builder()
         .timeout(Duration::from_secs(10))
         .build()
         .unwrap_or_default();
+    let mailer = match mail::Mailer::new(&mail) {
+        Ok(Some(m)) => Some(m),
+        Ok(None) => {
+            tracing::warn!(
+                "SMTP is not configured (STEWARD_SMTP_URL, STEWARD_MAIL_FROM); e-mails stay queued"
+            );
+            None
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "SMTP is misconfigured; e-mails stay queued");
+            None
+        }
+    };
     loop {
         if *shutdown.borrow() {
             return;
         }
-        match deliver_some(&store, &client, &now, &worker).await {
+        match deliver_some(&store, &client, mailer.as_ref(), &now, &worker).await {
             Ok(n) if n > 0 => continue,
             Ok(_) => {}
             Err(e) => tracing::error!(error = %e, "outbox delivery failed"),
@@ -118,12 +147,17 @@ async fn outbox_loop(store: Store, now: Now, worker: String, mut shutdown: watch
 async fn deliver_some(
     store: &Store,
     client: &reqwest::Client,
+    mailer: Option<&mail::Mailer>,
     now: &Now,
     worker: &str,
 ) -> steward_store::Result<usize> {
     let batch = store.claim_outbox(worker, 20, 60, now()).await?;
     let channels = store.setting("channels").await?.unwrap_or(Value::Null);
     for m in &batch {
+        if m.kind == "email" {
+            deliver_email(store, mailer, now, m).await?;
+            continue;
+        }
         let channel = m
             .payload
             .get("channel")
@@ -169,4 +203,35 @@ async fn deliver_some(
         }
     }
     Ok(batch.len())
+}
+
+async fn deliver_email(
+    store: &Store,
+    mailer: Option<&mail::Mailer>,
+    now: &Now,
+    m: &steward_store::OutboxMessage,
+) -> steward_store::Result<()> {
+    let Some(mailer) = mailer else {
+        tracing::info!(
+            outbox.id = m.id,
+            "SMTP is not configured; e-mail stays queued"
+        );
+        return store
+            .defer_outbox(m.id, now() + 60, "SMTP is not configured")
+            .await;
+    };
+    match mailer.send(&m.payload).await {
+        Ok(()) => {
+            tracing::info!(
+                outbox.id = m.id,
+                outbox.attempts = m.attempts + 1,
+                "e-mail sent"
+            );
+            store.complete_outbox(m.id, now()).await
+        }
+        Err(e) => {
+            tracing::warn!(outbox.id = m.id, error = %e, "e-mail not sent; will retry");
+            store.fail_outbox(m.id, m.attempts, &e, now()).await
+        }
+    }
 }

@@ -375,6 +375,24 @@ const MIGRATIONS: &[Migration] = &[
         common_after: &[],
         postgres_after: &[],
     },
+    Migration {
+        version: 7,
+        name: "templates",
+        common_before: &[include_str!("../migrations/0007_templates.sql")],
+        sqlite: &[],
+        postgres: &[],
+        common_after: &[],
+        postgres_after: &[],
+    },
+    Migration {
+        version: 9,
+        name: "hub",
+        common_before: &[include_str!("../migrations/0009_hub.sql")],
+        sqlite: &[],
+        postgres: &[],
+        common_after: &[],
+        postgres_after: &[],
+    },
 ];
 
 async fn run_migrations(conn: &mut AnyConnection, dialect: Dialect) -> Result<()> {

@@ -369,7 +369,7 @@ impl Store {
     }
 
     /// Owners are active staff who can act: not viewers, not end users.
-    async fn ensure_task_owner(&self, tx: &mut Tx, id: i64) -> Result<()> {
+    pub(crate) async fn ensure_task_owner(&self, tx: &mut Tx, id: i64) -> Result<()> {
         let ok = self
             .user_tx(tx, id)
             .await

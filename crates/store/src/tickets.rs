@@ -1276,6 +1276,11 @@ impl Store {
                 comment,
             )
             .await?;
+        // The requester hears of an agent's public reply by e-mail,
+        // committed with the reply itself (outbox, STYLE rule 4).
+        if replied {
+            self.enqueue_reply_email_tx(tx, &t, &audit, now).await?;
+        }
         t.follower_ids = followers.into_iter().collect();
         self.apply_sla_tx(tx, &t, Some(&crate::sla::facts(&old)), replied, now)
             .await?;

@@ -166,7 +166,12 @@ async fn breach_latency(args: &Args) -> anyhow::Result<Vec<f64>> {
     }
     store.set_sla_policies(&policies, t).await?;
     let (stop, stopped) = tokio::sync::watch::channel(false);
-    let workers = steward_jobs::spawn(store.clone(), Arc::new(now), stopped);
+    let workers = steward_jobs::spawn(
+        store.clone(),
+        Arc::new(now),
+        steward_jobs::MailConfig::default(),
+        stopped,
+    );
     let actor = Actor {
         user: admin,
         org_shares_tickets: false,

@@ -150,7 +150,12 @@ async fn breaches_reach_slack_webhooks_at_least_once_with_retries() {
 
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let clock = app.clock.clone();
-    let workers = steward_jobs::spawn(app.store.clone(), Arc::new(move || clock.now()), stopped);
+    let workers = steward_jobs::spawn(
+        app.store.clone(),
+        Arc::new(move || clock.now()),
+        steward_jobs::MailConfig::default(),
+        stopped,
+    );
     // First attempts: escalations accepted, critical alerts refused.
     let firsts: fn(&Calls) -> bool =
         |c| c.iter().filter(|x| x.0 == "/flaky").count() >= 2 && c.iter().any(|x| x.0 == "/hook");

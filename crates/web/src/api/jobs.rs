@@ -1,4 +1,6 @@
-//! `/api/v2/job_statuses/{id}`: outcomes of bulk requests.
+//! `/api/v2/job_statuses/{id}`: outcomes of bulk requests, and
+//! `/api/v2/outbox`: the delivery log of outbound effects (e-mail, Slack),
+//! for admins.
 
 use axum::{Json, extract::State, http::HeaderMap, routing::get};
 use serde_json::{Value, json};
@@ -12,7 +14,54 @@ use crate::{
 };
 
 pub(super) fn routes() -> Routes {
-    vec![("/api/v2/job_statuses/{id}", get(show))]
+    vec![
+        ("/api/v2/job_statuses/{id}", get(show)),
+        ("/api/v2/outbox", get(outbox)),
+    ]
+}
+
+#[derive(serde::Deserialize)]
+struct OutboxQuery {
+    kind: Option<String>,
+}
+
+/// The newest 100 outbox messages (of `?kind=` if given) with their status:
+/// `delivered`, `queued` (not tried yet; `last_error` may say why, e.g. SMTP
+/// is not configured) or `retrying` (tried, failed, rescheduled).
+async fn outbox(
+    State(state): State<AppState>,
+    Auth(actor): Auth,
+    axum::extract::Query(q): axum::extract::Query<OutboxQuery>,
+) -> ApiResult<Json<Value>> {
+    crate::extract::require_admin(&actor)?;
+    let kind = q.kind.as_deref().filter(|k| !k.is_empty());
+    let rows = state.store.list_outbox(kind, 100).await?;
+    let ts = |t: Option<i64>| t.map(steward_domain::time::format_unix);
+    let messages: Vec<Value> = rows
+        .iter()
+        .map(|m| {
+            let status = if m.delivered_at.is_some() {
+                "delivered"
+            } else if m.attempts > 0 {
+                "retrying"
+            } else {
+                "queued"
+            };
+            json!({
+                "id": m.id,
+                "kind": m.kind,
+                "idempotency_key": m.idempotency_key,
+                "status": status,
+                "attempts": m.attempts,
+                "last_error": m.last_error,
+                "next_attempt_at": ts(m.delivered_at.is_none().then_some(m.available_at)),
+                "delivered_at": ts(m.delivered_at),
+                "created_at": ts(Some(m.created_at)),
+                "payload": m.payload,
+            })
+        })
+        .collect();
+    Ok(Json(json!({"count": messages.len(), "outbox": messages})))
 }
 
 async fn show(

@@ -3,6 +3,7 @@
 
 mod escalations;
 mod groups;
+mod hub;
 mod jobs;
 mod misc;
 mod openapi;
@@ -12,6 +13,7 @@ mod search;
 mod sla_reports;
 mod slas;
 mod tasks;
+mod templates;
 mod tickets;
 mod users;
 
@@ -48,8 +50,10 @@ pub fn routes() -> Router<AppState> {
         .chain(slas::routes())
         .chain(sla_reports::routes())
         .chain(escalations::routes())
+        .chain(hub::routes())
         .chain(rules::routes())
         .chain(tasks::routes())
+        .chain(templates::routes())
         .chain(jobs::routes())
         .chain(misc::routes())
     {

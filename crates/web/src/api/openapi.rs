@@ -281,6 +281,13 @@ const ROUTES: &[(&str, &str, &str, &str, u16)] = &[
     ),
     (
         "get",
+        "/api/v2/outbox",
+        "Outbox",
+        "Admins: the newest outbound messages (?kind=email) with delivery status",
+        200,
+    ),
+    (
+        "get",
         "/api/v2/slas/policies",
         "SLA",
         "The SLA policy table (Zendesk shape plus Steward's definition)",
@@ -333,6 +340,62 @@ const ROUTES: &[(&str, &str, &str, &str, u16)] = &[
         "/api/v2/escalation_contacts",
         "Escalation",
         "Replace the escalation contacts (user ids per title)",
+        200,
+    ),
+    (
+        "get",
+        "/api/v2/organizations/{id}/communications",
+        "Customer hub",
+        "An account's communication log",
+        200,
+    ),
+    (
+        "post",
+        "/api/v2/organizations/{id}/communications",
+        "Customer hub",
+        "Log a communication (action items and follow-ups become tasks)",
+        201,
+    ),
+    (
+        "get",
+        "/api/v2/communications/{id}",
+        "Customer hub",
+        "One logged communication",
+        200,
+    ),
+    (
+        "put",
+        "/api/v2/communications/{id}",
+        "Customer hub",
+        "Change a logged communication",
+        200,
+    ),
+    (
+        "delete",
+        "/api/v2/communications/{id}",
+        "Customer hub",
+        "Remove a logged communication",
+        204,
+    ),
+    (
+        "get",
+        "/api/v2/organizations/{id}/contacts",
+        "Customer hub",
+        "An account's people with their contact roles",
+        200,
+    ),
+    (
+        "put",
+        "/api/v2/users/{id}/contact_roles",
+        "Customer hub",
+        "Set a contact's roles on their account",
+        200,
+    ),
+    (
+        "get",
+        "/api/v2/organizations/{id}/timeline",
+        "Customer hub",
+        "Everything that happened to an account, newest first",
         200,
     ),
     (
@@ -527,6 +590,41 @@ const ROUTES: &[(&str, &str, &str, &str, u16)] = &[
         "Delete a task",
         204,
     ),
+    (
+        "get",
+        "/api/v2/templates",
+        "Templates",
+        "List the eleven communication templates (policies.md §16)",
+        200,
+    ),
+    (
+        "get",
+        "/api/v2/templates/{key}",
+        "Templates",
+        "Show a template with its placeholders",
+        200,
+    ),
+    (
+        "put",
+        "/api/v2/templates/{key}",
+        "Templates",
+        "Edit a template (admins); 422 names line and column of a bad placeholder",
+        200,
+    ),
+    (
+        "delete",
+        "/api/v2/templates/{key}",
+        "Templates",
+        "Reset a template to its default (admins)",
+        200,
+    ),
+    (
+        "post",
+        "/api/v2/templates/{key}/preview",
+        "Templates",
+        "Render a template from sample values, a ticket_id or an organization_id",
+        200,
+    ),
     ("get", "/api/v2/openapi.json", "Meta", "This document", 200),
 ];
 
@@ -614,8 +712,10 @@ mod tests {
             .chain(super::super::slas::routes())
             .chain(super::super::sla_reports::routes())
             .chain(super::super::escalations::routes())
+            .chain(super::super::hub::routes())
             .chain(super::super::rules::routes())
             .chain(super::super::tasks::routes())
+            .chain(super::super::templates::routes())
             .chain(super::super::jobs::routes())
             .map(|(p, _)| p);
         for path in routed {
