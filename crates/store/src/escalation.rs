@@ -53,6 +53,16 @@ pub struct Rca {
     pub body: Option<String>,
 }
 
+/// One move up the ladder, as the report describes it.
+struct Step<'a> {
+    tier: Tier,
+    org: Option<&'a str>,
+    from: i64,
+    to: i64,
+    trigger: Trigger,
+    credit: bool,
+}
+
 /// Free-text fields of an escalation report that people fill in (§6).
 pub const REPORT_TEXT_FIELDS: [&str; 5] = [
     "business_impact",
@@ -268,12 +278,14 @@ impl Store {
             .escalation_report_tx(
                 tx,
                 &t,
-                tier,
-                org_name.as_deref(),
-                current,
-                level,
-                trigger,
-                d.credit,
+                Step {
+                    tier,
+                    org: org_name.as_deref(),
+                    from: current,
+                    to: level,
+                    trigger,
+                    credit: d.credit,
+                },
                 now,
             )
             .await?;
@@ -310,19 +322,21 @@ impl Store {
 
     /// The escalation report of §6, computed from the ticket; the free-text
     /// fields start empty for people to complete.
-    #[allow(clippy::too_many_arguments)]
     async fn escalation_report_tx(
         &self,
         tx: &mut Tx,
         t: &Ticket,
-        tier: Tier,
-        org: Option<&str>,
-        from: i64,
-        to: i64,
-        trigger: Trigger,
-        credit: bool,
+        step: Step<'_>,
         now: i64,
     ) -> Result<Value> {
+        let Step {
+            tier,
+            org,
+            from,
+            to,
+            trigger,
+            credit,
+        } = step;
         let first_response = sqlx::query(
             "SELECT MIN(c.created_at) AS at FROM ticket_comments c JOIN users u ON u.id = c.author_id
              WHERE c.ticket_id = $1 AND c.public = 1 AND u.role <> 'end-user'

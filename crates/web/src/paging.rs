@@ -129,18 +129,14 @@ pub fn envelope_of<T, I>(
     base: &str,
     ids: impl Fn(&T) -> i64,
 ) -> Envelope<I> {
-    let mut rest = match envelope(key, page, Vec::new(), req, uri, base, ids) {
-        Value::Object(m) => m,
-        _ => Map::new(),
-    };
-    rest.remove(key);
     Envelope {
         key: key.to_string(),
         items,
-        rest,
+        rest: pagination(page, req, uri, base, ids),
     }
 }
 
+/// [`envelope_of`] for items already rendered as JSON values.
 pub fn envelope<T>(
     key: &str,
     page: &Page<T>,
@@ -150,8 +146,21 @@ pub fn envelope<T>(
     base: &str,
     ids: impl Fn(&T) -> i64,
 ) -> Value {
-    let mut body = Map::new();
+    let mut body = pagination(page, req, uri, base, ids);
     body.insert(key.to_string(), Value::Array(items));
+    Value::Object(body)
+}
+
+/// The pagination fields of a page: `next_page`, `previous_page` and
+/// `count` (offset pagination) or `meta` and `links` (cursor pagination).
+fn pagination<T>(
+    page: &Page<T>,
+    req: PageRequest,
+    uri: &Uri,
+    base: &str,
+    ids: impl Fn(&T) -> i64,
+) -> Map<String, Value> {
+    let mut body = Map::new();
     let link = |replace: &[(&str, String)], drop: &[&str]| {
         let mut pairs: Vec<(String, String)> = uri
             .query()
@@ -215,5 +224,5 @@ pub fn envelope<T>(
             body.insert("links".into(), json!({"next": next, "prev": prev}));
         }
     }
-    Value::Object(body)
+    body
 }
