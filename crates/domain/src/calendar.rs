@@ -428,6 +428,14 @@ impl Calendar {
         self.week_open
     }
 
+    /// Whether `d` is a working day: its weekday has open hours and it is
+    /// not one of the calendar's holidays. Implementation plans count their
+    /// days in working days (§13).
+    pub fn is_working_day(&self, d: Date) -> bool {
+        let weekday = d.weekday().to_monday_zero_offset() as usize;
+        !self.hours.day(weekday).is_empty() && self.holidays.binary_search(&d).is_err()
+    }
+
     /// Whether the calendar is open at `t` (see the module docs).
     pub fn is_open(&self, t: Timestamp) -> bool {
         let t = t.as_second();
