@@ -99,7 +99,7 @@ fn from_row(r: &AnyRow) -> Result<Communication> {
     })
 }
 
-fn may_read(actor: &Actor) -> Result<()> {
+pub(crate) fn may_read(actor: &Actor) -> Result<()> {
     if actor.role().is_staff() {
         Ok(())
     } else {
@@ -109,7 +109,7 @@ fn may_read(actor: &Actor) -> Result<()> {
     }
 }
 
-fn may_write(actor: &Actor) -> Result<()> {
+pub(crate) fn may_write(actor: &Actor) -> Result<()> {
     may_read(actor)?;
     if actor.role().can_write() {
         Ok(())

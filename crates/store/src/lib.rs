@@ -20,6 +20,8 @@ pub mod jobs;
 pub mod orgs;
 pub mod outbox;
 pub mod page;
+pub mod project_parts;
+pub mod projects;
 pub mod search;
 pub mod sla;
 pub mod sla_report;

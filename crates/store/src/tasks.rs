@@ -79,14 +79,14 @@ pub(crate) struct NewTask {
     pub created_by: CreatedBy,
 }
 
-const TASK_COLUMNS: &str = "k.id, k.title, k.description, k.owner_id, k.due_at, k.priority, k.status, \
+pub(crate) const TASK_COLUMNS: &str = "k.id, k.title, k.description, k.owner_id, k.due_at, k.priority, k.status, \
     k.ticket_id, k.organization_id, k.created_by_user_id, k.created_by_rule_id, k.created_at, \
     k.updated_at, k.completed_at";
 
 /// Longest task title, in characters.
 pub const MAX_TITLE: usize = 255;
 
-fn task_from_row(r: &AnyRow) -> Result<Task> {
+pub(crate) fn task_from_row(r: &AnyRow) -> Result<Task> {
     let by_user: Option<i64> = r.try_get("created_by_user_id")?;
     let by_rule: Option<i64> = r.try_get("created_by_rule_id")?;
     Ok(Task {
