@@ -17,6 +17,7 @@ pub mod project;
 pub mod search;
 pub mod sla;
 pub mod sla_report;
+pub mod status_report;
 pub mod task;
 pub mod templates;
 pub mod ticket;

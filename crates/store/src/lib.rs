@@ -26,6 +26,7 @@ pub mod search;
 pub mod sla;
 pub mod sla_report;
 mod sql;
+pub mod status_reports;
 pub mod tasks;
 pub mod templates;
 pub mod tickets;

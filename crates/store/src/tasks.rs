@@ -25,6 +25,8 @@ use crate::{
 pub enum CreatedBy {
     User(i64),
     Rule(i64),
+    /// Steward itself (a scheduled job such as the Friday report drafts).
+    System,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -259,6 +261,7 @@ impl Store {
         let (by_user, by_rule) = match t.created_by {
             CreatedBy::User(u) => (Some(u), None),
             CreatedBy::Rule(r) => (None, Some(r)),
+            CreatedBy::System => (None, None),
         };
         let row = sqlx::query(
             "INSERT INTO tasks (title, description, owner_id, due_at, priority, status, ticket_id, organization_id,

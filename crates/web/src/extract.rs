@@ -128,6 +128,25 @@ impl<S: Send + Sync> FromRequestParts<S> for Id {
     }
 }
 
+/// Two numeric path parameters (`/projects/{id}/risks/{risk_id}`); a
+/// malformed one is a 404, as for [`Id`].
+pub struct Ids(pub i64, pub i64);
+
+impl<S: Send + Sync> FromRequestParts<S> for Ids {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        let Path(params) = Path::<Vec<(String, String)>>::from_request_parts(parts, state)
+            .await
+            .map_err(|_| ApiError::not_found())?;
+        let id = |i: usize| params.get(i).and_then(|(_, v)| parse_id(v));
+        match (id(0), id(1)) {
+            (Some(a), Some(b)) => Ok(Ids(a, b)),
+            _ => Err(ApiError::not_found()),
+        }
+    }
+}
+
 pub fn parse_id(raw: &str) -> Option<i64> {
     raw.strip_suffix(".json")
         .unwrap_or(raw)

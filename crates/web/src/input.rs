@@ -115,6 +115,23 @@ impl<'a> Reader<'a> {
         }
     }
 
+    /// A finite number (or a string holding one); `null` clears.
+    pub fn float(&mut self, k: &str) -> Option<Option<f64>> {
+        let v = match self.obj.get(k)? {
+            Value::Null => return Some(None),
+            Value::Number(n) => n.as_f64(),
+            Value::String(s) => s.trim().parse::<f64>().ok(),
+            _ => None,
+        };
+        match v.filter(|v| v.is_finite()) {
+            Some(v) => Some(Some(v)),
+            None => {
+                self.error(k, "must be a number");
+                None
+            }
+        }
+    }
+
     /// A non-negative amount of money in cents.
     pub fn cents(&mut self, k: &str) -> Option<Option<Money>> {
         match self.int(k)? {

@@ -8,6 +8,7 @@ mod jobs;
 mod misc;
 mod openapi;
 mod orgs;
+mod projects;
 mod rules;
 mod search;
 mod sla_reports;
@@ -39,9 +40,9 @@ fn both(router: Router<AppState>, path: &str, handler: MethodRouter<AppState>) -
     }
 }
 
-pub fn routes() -> Router<AppState> {
-    let mut r = Router::new();
-    for (path, handler) in tickets::routes()
+/// Every resource's routes.
+fn all() -> Routes {
+    tickets::routes()
         .into_iter()
         .chain(users::routes())
         .chain(orgs::routes())
@@ -55,8 +56,14 @@ pub fn routes() -> Router<AppState> {
         .chain(tasks::routes())
         .chain(templates::routes())
         .chain(jobs::routes())
+        .chain(projects::routes())
         .chain(misc::routes())
-    {
+        .collect()
+}
+
+pub fn routes() -> Router<AppState> {
+    let mut r = Router::new();
+    for (path, handler) in all() {
         r = both(r, path, handler);
     }
     r.route("/api/v2/openapi.json", get(openapi::serve))

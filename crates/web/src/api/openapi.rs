@@ -626,6 +626,258 @@ const ROUTES: &[(&str, &str, &str, &str, u16)] = &[
         200,
     ),
     ("get", "/api/v2/openapi.json", "Meta", "This document", 200),
+    (
+        "get",
+        "/api/v2/projects",
+        "Projects",
+        "List implementation projects (?organization_id=, status=, page, per_page) with health",
+        200,
+    ),
+    (
+        "post",
+        "/api/v2/projects",
+        "Projects",
+        "Create a project for an account from a template and a start date",
+        201,
+    ),
+    (
+        "get",
+        "/api/v2/projects/{id}",
+        "Projects",
+        "Show a project: day X of N, planned vs actual %, timeline health, readiness, success criteria, go-live moves",
+        200,
+    ),
+    (
+        "put",
+        "/api/v2/projects/{id}",
+        "Projects",
+        "Update a project's fields (name, status, owner, assignments, budget, spend, blockers, target go-live)",
+        200,
+    ),
+    (
+        "get",
+        "/api/v2/projects/{id}/go_live_moves",
+        "Projects",
+        "List go-live moves",
+        200,
+    ),
+    (
+        "post",
+        "/api/v2/projects/{id}/go_live_moves",
+        "Projects",
+        "Move go-live (shifts the open plan by working days)",
+        201,
+    ),
+    (
+        "get",
+        "/api/v2/projects/{id}/milestones",
+        "Projects",
+        "List milestones",
+        200,
+    ),
+    (
+        "post",
+        "/api/v2/projects/{id}/milestones",
+        "Projects",
+        "Add a milestone",
+        201,
+    ),
+    (
+        "put",
+        "/api/v2/projects/{id}/milestones/{milestone_id}",
+        "Projects",
+        "Update a milestone (completing the go-live milestone records go-live)",
+        200,
+    ),
+    (
+        "get",
+        "/api/v2/projects/{id}/tasks",
+        "Projects",
+        "List the plan's tasks with dependencies",
+        200,
+    ),
+    (
+        "post",
+        "/api/v2/projects/{id}/tasks",
+        "Projects",
+        "Add a task (a dependency cycle is rejected)",
+        201,
+    ),
+    (
+        "get",
+        "/api/v2/projects/{id}/tasks/{task_id}",
+        "Projects",
+        "Show a plan task",
+        200,
+    ),
+    (
+        "put",
+        "/api/v2/projects/{id}/tasks/{task_id}",
+        "Projects",
+        "Update a plan task (a dependency cycle is rejected)",
+        200,
+    ),
+    (
+        "get",
+        "/api/v2/projects/{id}/risks",
+        "Projects",
+        "Risk registry with score and RAG",
+        200,
+    ),
+    (
+        "post",
+        "/api/v2/projects/{id}/risks",
+        "Projects",
+        "Register a risk",
+        201,
+    ),
+    (
+        "put",
+        "/api/v2/projects/{id}/risks/{risk_id}",
+        "Projects",
+        "Update a risk (status workflow)",
+        200,
+    ),
+    (
+        "get",
+        "/api/v2/projects/{id}/decisions",
+        "Projects",
+        "Decision log",
+        200,
+    ),
+    (
+        "post",
+        "/api/v2/projects/{id}/decisions",
+        "Projects",
+        "Record a decision (a level below what its impact needs is rejected)",
+        201,
+    ),
+    (
+        "get",
+        "/api/v2/projects/{id}/hours",
+        "Projects",
+        "Hours budget vs actual per phase and role",
+        200,
+    ),
+    (
+        "post",
+        "/api/v2/projects/{id}/hours",
+        "Projects",
+        "Log hours against a phase and role",
+        201,
+    ),
+    (
+        "get",
+        "/api/v2/projects/{id}/checklist",
+        "Projects",
+        "Go-live readiness checklist with evidence",
+        200,
+    ),
+    (
+        "put",
+        "/api/v2/projects/{id}/checklist/{key}",
+        "Projects",
+        "Tick a readiness item by hand, with a note",
+        200,
+    ),
+    (
+        "get",
+        "/api/v2/projects/{id}/handoffs",
+        "Projects",
+        "The handoffs with checklists and sign-off",
+        200,
+    ),
+    (
+        "put",
+        "/api/v2/projects/{id}/handoffs/{handoff_id}",
+        "Projects",
+        "Tick handoff checklist items; sign off",
+        200,
+    ),
+    (
+        "get",
+        "/api/v2/projects/{id}/opportunities",
+        "Projects",
+        "Expansion opportunities of the account and the pipeline",
+        200,
+    ),
+    (
+        "post",
+        "/api/v2/projects/{id}/opportunities",
+        "Projects",
+        "Record an expansion opportunity",
+        201,
+    ),
+    (
+        "get",
+        "/api/v2/projects/{id}/status_reports",
+        "Status reports",
+        "List weekly status reports",
+        200,
+    ),
+    (
+        "post",
+        "/api/v2/projects/{id}/status_reports",
+        "Status reports",
+        "Generate (or refresh a draft of) the report of a week",
+        201,
+    ),
+    (
+        "get",
+        "/api/v2/projects/{id}/status_reports/{report_id}",
+        "Status reports",
+        "Show a report with every computed figure",
+        200,
+    ),
+    (
+        "put",
+        "/api/v2/projects/{id}/status_reports/{report_id}",
+        "Status reports",
+        "Edit a draft's notes and recipient",
+        200,
+    ),
+    (
+        "get",
+        "/api/v2/projects/{id}/status_reports/{report_id}/render",
+        "Status reports",
+        "Render a report (?format=html|text|markdown)",
+        200,
+    ),
+    (
+        "post",
+        "/api/v2/projects/{id}/status_reports/{report_id}/send",
+        "Status reports",
+        "Send a report by e-mail through the outbox",
+        200,
+    ),
+    (
+        "get",
+        "/api/v2/project_templates",
+        "Projects",
+        "List project templates",
+        200,
+    ),
+    (
+        "get",
+        "/api/v2/project_templates/{key}",
+        "Projects",
+        "Show a project template with its hours budget",
+        200,
+    ),
+    (
+        "put",
+        "/api/v2/project_templates/{key}",
+        "Projects",
+        "Save a project template (validated; admins)",
+        200,
+    ),
+    (
+        "delete",
+        "/api/v2/project_templates/{key}",
+        "Projects",
+        "Delete a template or reset the shipped one (admins)",
+        204,
+    ),
 ];
 
 pub fn document() -> Value {
@@ -703,21 +955,7 @@ mod tests {
     #[test]
     fn every_route_is_documented() {
         let documented: Vec<&str> = ROUTES.iter().map(|r| r.1).collect();
-        let routed = super::super::tickets::routes()
-            .into_iter()
-            .chain(super::super::users::routes())
-            .chain(super::super::orgs::routes())
-            .chain(super::super::groups::routes())
-            .chain(super::super::search::routes())
-            .chain(super::super::slas::routes())
-            .chain(super::super::sla_reports::routes())
-            .chain(super::super::escalations::routes())
-            .chain(super::super::hub::routes())
-            .chain(super::super::rules::routes())
-            .chain(super::super::tasks::routes())
-            .chain(super::super::templates::routes())
-            .chain(super::super::jobs::routes())
-            .map(|(p, _)| p);
+        let routed = super::super::all().into_iter().map(|(p, _)| p);
         for path in routed {
             assert!(
                 documented.contains(&path),

@@ -56,7 +56,7 @@ fn task_json(t: &Task, base: &str) -> Value {
         "created_by": match t.created_by {
             Some(CreatedBy::User(id)) => json!({"type": "user", "id": id}),
             Some(CreatedBy::Rule(id)) => json!({"type": "rule", "id": id}),
-            None => Value::Null,
+            Some(CreatedBy::System) | None => Value::Null,
         },
         "created_at": format_unix(t.created_at),
         "updated_at": format_unix(t.updated_at),
