@@ -5,6 +5,7 @@ mod escalations;
 mod groups;
 mod hub;
 mod jobs;
+mod metrics;
 mod misc;
 mod openapi;
 mod orgs;
@@ -51,6 +52,7 @@ pub fn routes() -> Router<AppState> {
         .chain(sla_reports::routes())
         .chain(escalations::routes())
         .chain(hub::routes())
+        .chain(metrics::routes())
         .chain(rules::routes())
         .chain(tasks::routes())
         .chain(templates::routes())

@@ -400,6 +400,62 @@ const ROUTES: &[(&str, &str, &str, &str, u16)] = &[
     ),
     (
         "get",
+        "/api/v2/organizations/{id}/metrics",
+        "Baseline metrics",
+        "Every baseline metric of an account: latest value, week-1 and running 7-day baselines, RAG, trend",
+        200,
+    ),
+    (
+        "get",
+        "/api/v2/organizations/{id}/measurements",
+        "Baseline metrics",
+        "A series of measurements (?metric=&field=&label=&from=&to=&limit=), oldest first",
+        200,
+    ),
+    (
+        "post",
+        "/api/v2/organizations/{id}/measurements",
+        "Baseline metrics",
+        "Record a batch of measurements (all or nothing, at most 5000); returns them and any red alerts raised",
+        201,
+    ),
+    (
+        "post",
+        "/api/v2/organizations/{id}/measurements/import",
+        "Baseline metrics",
+        "Import measurements from CSV (metric,field,value,measured_at[,label]); errors name the line",
+        201,
+    ),
+    (
+        "get",
+        "/api/v2/organizations/{id}/baseline_plan",
+        "Baseline metrics",
+        "The account's baseline plan: measures, frequency, owners, thresholds, go-live, sign-off",
+        200,
+    ),
+    (
+        "put",
+        "/api/v2/organizations/{id}/baseline_plan",
+        "Baseline metrics",
+        "Save the baseline plan; a change clears an earlier sign-off",
+        200,
+    ),
+    (
+        "post",
+        "/api/v2/organizations/{id}/baseline_plan/sign_off",
+        "Baseline metrics",
+        "Sign the baseline plan off (records who and when)",
+        200,
+    ),
+    (
+        "get",
+        "/api/v2/organizations/{id}/metric_alerts",
+        "Baseline metrics",
+        "Alerts raised when a metric turned red, newest first",
+        200,
+    ),
+    (
+        "get",
         "/api/v2/channels",
         "Notifications",
         "Slack-compatible channels and their webhook URLs",
@@ -713,6 +769,7 @@ mod tests {
             .chain(super::super::sla_reports::routes())
             .chain(super::super::escalations::routes())
             .chain(super::super::hub::routes())
+            .chain(super::super::metrics::routes())
             .chain(super::super::rules::routes())
             .chain(super::super::tasks::routes())
             .chain(super::super::templates::routes())
