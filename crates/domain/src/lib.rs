@@ -13,6 +13,7 @@ pub mod credits;
 pub mod escalation;
 pub mod exclusions;
 pub mod hub;
+pub mod metrics;
 pub mod project;
 pub mod search;
 pub mod sla;

@@ -77,14 +77,8 @@ string_enum! {
     }
 }
 
-string_enum! {
-    /// Red / amber (yellow) / green.
-    Rag, "RAG status" {
-        Green => "green",
-        Yellow => "yellow",
-        Red => "red",
-    }
-}
+/// Red / amber (yellow) / green: the same scale as baseline metrics.
+pub use crate::metrics::Rag;
 
 string_enum! {
     /// Timeline health (§13).

@@ -402,6 +402,15 @@ const MIGRATIONS: &[Migration] = &[
         common_after: &[],
         postgres_after: &[],
     },
+    Migration {
+        version: 11,
+        name: "metrics",
+        common_before: &[include_str!("../migrations/0011_metrics.sql")],
+        sqlite: &[],
+        postgres: &[],
+        common_after: &[],
+        postgres_after: &[],
+    },
 ];
 
 async fn run_migrations(conn: &mut AnyConnection, dialect: Dialect) -> Result<()> {

@@ -72,9 +72,10 @@ pub const REPORT_TEXT_FIELDS: [&str; 5] = [
     "next_steps",
 ];
 
-/// `#incident-acme-corp` for "Acme Corp".
-pub fn incident_channel(org_name: &str) -> String {
-    let slug: String = org_name
+/// `acme-corp` for "Acme Corp": lower case, runs of anything but ASCII
+/// letters and digits become one dash. The account part of Slack channels.
+pub fn account_slug(org_name: &str) -> String {
+    org_name
         .to_lowercase()
         .chars()
         .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
@@ -82,8 +83,12 @@ pub fn incident_channel(org_name: &str) -> String {
         .split('-')
         .filter(|s| !s.is_empty())
         .collect::<Vec<_>>()
-        .join("-");
-    format!("#incident-{slug}")
+        .join("-")
+}
+
+/// `#incident-acme-corp` for "Acme Corp".
+pub fn incident_channel(org_name: &str) -> String {
+    format!("#incident-{}", account_slug(org_name))
 }
 
 impl Store {

@@ -17,6 +17,7 @@ pub mod escalation;
 pub mod groups;
 pub mod hub;
 pub mod jobs;
+pub mod metrics;
 pub mod orgs;
 pub mod outbox;
 pub mod page;

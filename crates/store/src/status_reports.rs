@@ -26,6 +26,7 @@ use serde_json::json;
 use sqlx::{Row, any::AnyRow};
 use steward_domain::{
     Priority,
+    metrics::{self, Metric},
     project::{MilestoneStatus, ProjectStatus, Rag, RiskStatus},
     status_report::{
         self, Accomplished, Activity, Appendix, Expansion, Format, Header, MetricLine,
@@ -65,17 +66,12 @@ pub struct StoredReport {
     pub sent_at: Option<i64>,
 }
 
-/// The baseline metrics a report shows, with §13/§14's targets.
+/// The baseline metrics a report shows; their targets and colours are
+/// the metric catalog's defaults, or the account's baseline plan.
 struct KeyMetric {
     name: &'static str,
-    metric: &'static str,
+    metric: Metric,
     field: &'static str,
-    target: &'static str,
-    /// Green at or above (or at or below when `lower_is_better`).
-    green: f64,
-    /// Yellow at or above (or at or below).
-    yellow: f64,
-    lower_is_better: bool,
     section: Section,
 }
 
@@ -86,105 +82,30 @@ enum Section {
     Performance,
 }
 
-const KEY_METRICS: &[KeyMetric] = &[
+const fn key(name: &'static str, metric: Metric, field: &'static str, section: Section) -> KeyMetric {
     KeyMetric {
-        name: "Daily active users (% of licensed)",
-        metric: "user_adoption",
-        field: "dau_pct",
-        target: "≥ 80 %",
-        green: 80.0,
-        yellow: 50.0,
-        lower_is_better: false,
-        section: Section::Key,
-    },
-    KeyMetric {
-        name: "Training completion",
-        metric: "user_adoption",
-        field: "training_completion_pct",
-        target: "≥ 80 %",
-        green: 80.0,
-        yellow: 60.0,
-        lower_is_better: false,
-        section: Section::Key,
-    },
-    KeyMetric {
-        name: "UAT cases passed",
-        metric: "implementation_health",
-        field: "uat_pass_pct",
-        target: "≥ 95 %",
-        green: 95.0,
-        yellow: 85.0,
-        lower_is_better: false,
-        section: Section::Testing,
-    },
-    KeyMetric {
-        name: "Integration tests passing",
-        metric: "implementation_health",
-        field: "integration_tests_pass_pct",
-        target: "100 %",
-        green: 100.0,
-        yellow: 95.0,
-        lower_is_better: false,
-        section: Section::Testing,
-    },
-    KeyMetric {
-        name: "Data validation pass rate",
-        metric: "data_quality",
-        field: "validation_pass_rate_pct",
-        target: "≥ 99 %",
-        green: 99.0,
-        yellow: 95.0,
-        lower_is_better: false,
-        section: Section::Testing,
-    },
-    KeyMetric {
-        name: "Uptime",
-        metric: "system_performance",
-        field: "uptime_pct",
-        target: "≥ 99.9 %",
-        green: 99.9,
-        yellow: 99.5,
-        lower_is_better: false,
-        section: Section::Performance,
-    },
-    KeyMetric {
-        name: "Response time p95 (ms)",
-        metric: "system_performance",
-        field: "response_p95_ms",
-        target: "≤ 500 ms",
-        green: 500.0,
-        yellow: 1000.0,
-        lower_is_better: true,
-        section: Section::Performance,
-    },
-    KeyMetric {
-        name: "Error rate (%)",
-        metric: "system_performance",
-        field: "error_rate_pct",
-        target: "< 1 %",
-        green: 1.0,
-        yellow: 2.0,
-        lower_is_better: true,
-        section: Section::Performance,
-    },
-];
-
-impl KeyMetric {
-    fn rag(&self, v: f64) -> Rag {
-        let (g, y) = if self.lower_is_better {
-            (v <= self.green, v <= self.yellow)
-        } else {
-            (v >= self.green, v >= self.yellow)
-        };
-        if g {
-            Rag::Green
-        } else if y {
-            Rag::Yellow
-        } else {
-            Rag::Red
-        }
+        name,
+        metric,
+        field,
+        section,
     }
 }
+
+const KEY_METRICS: &[KeyMetric] = &[
+    key("Daily active users (% of licensed)", Metric::UserAdoption, "dau_pct", Section::Key),
+    key("Training completion (%)", Metric::UserAdoption, "training_completion_pct", Section::Key),
+    key("UAT cases passed (%)", Metric::ImplementationHealth, "uat_pass_pct", Section::Testing),
+    key(
+        "Integration tests passing (%)",
+        Metric::ImplementationHealth,
+        "integration_tests_pass_pct",
+        Section::Testing,
+    ),
+    key("Data validation pass rate (%)", Metric::DataQuality, "validation_pass_rate_pct", Section::Testing),
+    key("Uptime (%)", Metric::SystemPerformance, "uptime_pct", Section::Performance),
+    key("Response time p95 (ms)", Metric::SystemPerformance, "response_p95_ms", Section::Performance),
+    key("Error rate (%)", Metric::SystemPerformance, "error_rate_pct", Section::Performance),
+];
 
 fn stored_from_row(r: &AnyRow) -> Result<StoredReport> {
     Ok(StoredReport {
@@ -376,19 +297,16 @@ impl Store {
 
         // Metrics this week and last.
         let mut metric_lines: Vec<(Section, MetricLine)> = Vec::new();
+        let plan = self.plan_of(conn, p.organization_id).await?.0.plan;
         for k in KEY_METRICS {
+            let def = k.metric.field(k.field).map_err(|e| StoreError::Corrupt(e.0))?;
+            let (thresholds, _) = plan.thresholds(k.metric, def);
+            let metric = k.metric.as_str();
             let this = self
-                .mean_between(conn, p.organization_id, k.metric, k.field, from, as_of)
+                .mean_between(conn, p.organization_id, metric, k.field, from, as_of)
                 .await?;
             let last = self
-                .mean_between(
-                    conn,
-                    p.organization_id,
-                    k.metric,
-                    k.field,
-                    from - 7 * 86_400,
-                    from - 1,
-                )
+                .mean_between(conn, p.organization_id, metric, k.field, from - 7 * 86_400, from - 1)
                 .await?;
             metric_lines.push((
                 k.section,
@@ -396,8 +314,14 @@ impl Store {
                     name: k.name.into(),
                     value: this.map(round1),
                     last_week: last.map(round1),
-                    target: k.target.into(),
-                    status: this.map(|v| k.rag(v).as_str()).unwrap_or("none").into(),
+                    target: thresholds
+                        .map(|t| t.green.to_string())
+                        .unwrap_or_else(|| "agreed in the baseline plan".into()),
+                    status: match (this, &thresholds) {
+                        (Some(v), Some(t)) => metrics::rag(v, t).as_str(),
+                        _ => "none",
+                    }
+                    .into(),
                 },
             ));
         }

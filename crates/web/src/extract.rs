@@ -51,6 +51,38 @@ impl<S: Send + Sync> FromRequest<S> for JsonBody {
     }
 }
 
+/// A UTF-8 text body (CSV uploads), at most [`crate::MAX_BODY_BYTES`].
+pub struct TextBody(pub String);
+
+impl<S: Send + Sync> FromRequest<S> for TextBody {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        let bytes = Bytes::from_request(req, state).await.map_err(|e| {
+            if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError::new(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "RequestTooLarge",
+                    format!(
+                        "request bodies are limited to {} bytes",
+                        crate::MAX_BODY_BYTES
+                    ),
+                )
+            } else {
+                ApiError::bad_request(format!("could not read the request body: {e}"))
+            }
+        })?;
+        let text = String::from_utf8(bytes.to_vec())
+            .map_err(|_| ApiError::bad_request("the body must be UTF-8 text"))?;
+        if text.contains('\0') {
+            return Err(ApiError::bad_request(
+                "the body must not contain NUL characters",
+            ));
+        }
+        Ok(TextBody(text))
+    }
+}
+
 /// Query parameters as strings; NUL characters are refused here so that no
 /// layer below has to think about them.
 pub struct Params(pub HashMap<String, String>);

@@ -10,6 +10,7 @@ mod escalation;
 mod helpers;
 mod hub;
 mod mail;
+mod metrics;
 mod notifications;
 mod outbox;
 mod people;

@@ -5,6 +5,7 @@ mod escalations;
 mod groups;
 mod hub;
 mod jobs;
+mod metrics;
 mod misc;
 mod openapi;
 mod orgs;
@@ -52,6 +53,7 @@ fn all() -> Routes {
         .chain(sla_reports::routes())
         .chain(escalations::routes())
         .chain(hub::routes())
+        .chain(metrics::routes())
         .chain(rules::routes())
         .chain(tasks::routes())
         .chain(templates::routes())
