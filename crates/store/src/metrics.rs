@@ -480,7 +480,11 @@ impl Store {
     }
 
     /// The account's plan as stored, or an empty, unsaved one.
-    pub(crate) async fn plan_of(&self, conn: &mut AnyConnection, org: i64) -> Result<(PlanRecord, bool)> {
+    pub(crate) async fn plan_of(
+        &self,
+        conn: &mut AnyConnection,
+        org: i64,
+    ) -> Result<(PlanRecord, bool)> {
         let row = sqlx::query(
             "SELECT plan, go_live_on, signed_off_by, signed_off_at, updated_by, updated_at
              FROM baseline_plans WHERE organization_id = $1",

@@ -82,7 +82,12 @@ enum Section {
     Performance,
 }
 
-const fn key(name: &'static str, metric: Metric, field: &'static str, section: Section) -> KeyMetric {
+const fn key(
+    name: &'static str,
+    metric: Metric,
+    field: &'static str,
+    section: Section,
+) -> KeyMetric {
     KeyMetric {
         name,
         metric,
@@ -92,19 +97,54 @@ const fn key(name: &'static str, metric: Metric, field: &'static str, section: S
 }
 
 const KEY_METRICS: &[KeyMetric] = &[
-    key("Daily active users (% of licensed)", Metric::UserAdoption, "dau_pct", Section::Key),
-    key("Training completion (%)", Metric::UserAdoption, "training_completion_pct", Section::Key),
-    key("UAT cases passed (%)", Metric::ImplementationHealth, "uat_pass_pct", Section::Testing),
+    key(
+        "Daily active users (% of licensed)",
+        Metric::UserAdoption,
+        "dau_pct",
+        Section::Key,
+    ),
+    key(
+        "Training completion (%)",
+        Metric::UserAdoption,
+        "training_completion_pct",
+        Section::Key,
+    ),
+    key(
+        "UAT cases passed (%)",
+        Metric::ImplementationHealth,
+        "uat_pass_pct",
+        Section::Testing,
+    ),
     key(
         "Integration tests passing (%)",
         Metric::ImplementationHealth,
         "integration_tests_pass_pct",
         Section::Testing,
     ),
-    key("Data validation pass rate (%)", Metric::DataQuality, "validation_pass_rate_pct", Section::Testing),
-    key("Uptime (%)", Metric::SystemPerformance, "uptime_pct", Section::Performance),
-    key("Response time p95 (ms)", Metric::SystemPerformance, "response_p95_ms", Section::Performance),
-    key("Error rate (%)", Metric::SystemPerformance, "error_rate_pct", Section::Performance),
+    key(
+        "Data validation pass rate (%)",
+        Metric::DataQuality,
+        "validation_pass_rate_pct",
+        Section::Testing,
+    ),
+    key(
+        "Uptime (%)",
+        Metric::SystemPerformance,
+        "uptime_pct",
+        Section::Performance,
+    ),
+    key(
+        "Response time p95 (ms)",
+        Metric::SystemPerformance,
+        "response_p95_ms",
+        Section::Performance,
+    ),
+    key(
+        "Error rate (%)",
+        Metric::SystemPerformance,
+        "error_rate_pct",
+        Section::Performance,
+    ),
 ];
 
 fn stored_from_row(r: &AnyRow) -> Result<StoredReport> {
@@ -299,14 +339,24 @@ impl Store {
         let mut metric_lines: Vec<(Section, MetricLine)> = Vec::new();
         let plan = self.plan_of(conn, p.organization_id).await?.0.plan;
         for k in KEY_METRICS {
-            let def = k.metric.field(k.field).map_err(|e| StoreError::Corrupt(e.0))?;
+            let def = k
+                .metric
+                .field(k.field)
+                .map_err(|e| StoreError::Corrupt(e.0))?;
             let (thresholds, _) = plan.thresholds(k.metric, def);
             let metric = k.metric.as_str();
             let this = self
                 .mean_between(conn, p.organization_id, metric, k.field, from, as_of)
                 .await?;
             let last = self
-                .mean_between(conn, p.organization_id, metric, k.field, from - 7 * 86_400, from - 1)
+                .mean_between(
+                    conn,
+                    p.organization_id,
+                    metric,
+                    k.field,
+                    from - 7 * 86_400,
+                    from - 1,
+                )
                 .await?;
             metric_lines.push((
                 k.section,

@@ -14,6 +14,7 @@ mod metrics;
 mod notifications;
 mod outbox;
 mod people;
+mod projects;
 mod search;
 mod sla;
 mod sla_cli;
