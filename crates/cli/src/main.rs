@@ -105,6 +105,29 @@ enum ReportCommand {
         #[command(flatten)]
         db: Db,
     },
+    /// The weekly status report of an implementation project (policies.md
+    /// §15): the stored report of that week when there is one (as reviewed
+    /// or sent), else computed now from the project's data.
+    Status {
+        /// The project's id.
+        #[arg(long)]
+        project: i64,
+        /// The last day of the week, YYYY-MM-DD (Fridays by convention).
+        #[arg(long)]
+        week_ending: String,
+        #[arg(long, value_enum, default_value = "markdown")]
+        format: StatusFormat,
+        #[command(flatten)]
+        db: Db,
+    },
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum StatusFormat {
+    Markdown,
+    Html,
+    Text,
+    Json,
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -377,6 +400,42 @@ async fn report(command: ReportCommand) -> anyhow::Result<()> {
                 }
                 ReportFormat::Text => print!("{}", steward::report::sla_text(&report)),
             }
+            Ok(())
+        }
+        ReportCommand::Status {
+            project,
+            week_ending,
+            format,
+            db,
+        } => {
+            use steward_domain::status_report::{self, Format, Notes};
+            let week = steward_domain::time::parse_date(&week_ending)
+                .map_err(|e| anyhow::anyhow!("--week-ending: {}", e.0))?;
+            if project <= 0 {
+                anyhow::bail!("--project must be a positive id (got {project})");
+            }
+            let store = open(&db).await?;
+            let (report, notes) = match store.status_report_for_week(project, week).await? {
+                Some(stored) => (stored.report, stored.notes),
+                None => match store.compute_status_report(project, week, now()).await {
+                    Err(steward_store::StoreError::NotFound(_)) => {
+                        anyhow::bail!("no project with id {project}")
+                    }
+                    other => (other?, Notes::default()),
+                },
+            };
+            let format = match format {
+                StatusFormat::Json => {
+                    println!("{}", serde_json::to_string_pretty(&report)?);
+                    return Ok(());
+                }
+                StatusFormat::Markdown => Format::Markdown,
+                StatusFormat::Html => Format::Html,
+                StatusFormat::Text => Format::Text,
+            };
+            let out =
+                status_report::render(&report, &notes, format).map_err(|e| anyhow::anyhow!(e))?;
+            print!("{out}");
             Ok(())
         }
     }

@@ -250,7 +250,7 @@ pub fn dollars(cents: i64) -> String {
 fn number(v: minijinja::Value) -> String {
     match f64::try_from(v) {
         Ok(x) if x.fract().abs() < 1e-9 => format!("{x:.0}"),
-        Ok(x) => format!("{x:.1}"),
+        Ok(x) => format!("{x:.2}").trim_end_matches('0').to_string(),
         Err(_) => "—".into(),
     }
 }

@@ -17,6 +17,9 @@
 //!   configuration they stay queued, deferred a minute at a time, and each
 //!   deferral is logged: an e-mail is never dropped for want of a server.
 //!
+//! * The **schedule** makes the Friday drafts of the weekly status reports
+//!   (checked every minute; see `steward_store::status_reports`).
+//!
 //! Work is claimed in the database, so several processes sharing one
 //! PostgreSQL database each do part of it and nothing twice.
 
@@ -32,6 +35,7 @@ pub use mail::MailConfig;
 
 pub const TICK: Duration = Duration::from_millis(250);
 const BATCH: i64 = 500;
+pub const SCHEDULE_TICK: Duration = Duration::from_secs(60);
 
 /// Where workers read "now" (the system clock, or a test's clock).
 pub type Now = Arc<dyn Fn() -> i64 + Send + Sync>;
@@ -47,6 +51,7 @@ pub fn spawn(
     let worker = format!("{}-{:08x}", std::process::id(), rand_id());
     vec![
         tokio::spawn(sla_loop(store.clone(), now.clone(), shutdown.clone())),
+        tokio::spawn(schedule_loop(store.clone(), now.clone(), shutdown.clone())),
         tokio::spawn(outbox_loop(store, now, worker, mail, shutdown)),
     ]
 }
@@ -100,6 +105,24 @@ async fn sla_loop(store: Store, now: Now, mut shutdown: watch::Receiver<bool>) {
             Err(e) => tracing::error!(error = %e, "automation tick failed"),
         }
         if pause(&mut shutdown, TICK).await {
+            return;
+        }
+    }
+}
+
+/// Calendar work that is due at most once a day: the Friday drafts of the
+/// weekly status reports. Checked every [`SCHEDULE_TICK`].
+async fn schedule_loop(store: Store, now: Now, mut shutdown: watch::Receiver<bool>) {
+    loop {
+        if *shutdown.borrow() {
+            return;
+        }
+        match store.make_friday_drafts(now()).await {
+            Ok(n) if n > 0 => tracing::info!(reports.drafted = n, "drafted weekly status reports"),
+            Ok(_) => {}
+            Err(e) => tracing::error!(error = %e, "weekly report drafts failed"),
+        }
+        if pause(&mut shutdown, SCHEDULE_TICK).await {
             return;
         }
     }

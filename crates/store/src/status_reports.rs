@@ -362,8 +362,8 @@ impl Store {
                 k.section,
                 MetricLine {
                     name: k.name.into(),
-                    value: this.map(round1),
-                    last_week: last.map(round1),
+                    value: this.map(round2),
+                    last_week: last.map(round2),
                     target: thresholds
                         .map(|t| t.green.to_string())
                         .unwrap_or_else(|| "agreed in the baseline plan".into()),
@@ -841,6 +841,23 @@ impl Store {
         self.stored_report_in(&mut conn, project, id).await
     }
 
+    /// The stored report of a week, if there is one (for the CLI).
+    pub async fn status_report_for_week(
+        &self,
+        project: i64,
+        week: Date,
+    ) -> Result<Option<StoredReport>> {
+        let mut conn = self.reader().await?;
+        let row = sqlx::query(&format!(
+            "SELECT {REPORT_COLUMNS} FROM status_reports WHERE project_id = $1 AND week_ending = $2"
+        ))
+        .bind(project)
+        .bind(week.to_string())
+        .fetch_optional(&mut *conn)
+        .await?;
+        row.map(|r| stored_from_row(&r)).transpose()
+    }
+
     /// A project's reports, newest week first.
     pub async fn status_reports(&self, actor: &Actor, project: i64) -> Result<Vec<StoredReport>> {
         may_read(actor)?;
@@ -954,46 +971,55 @@ impl Store {
     }
 
     /// The Friday drafts (see the module docs). Returns how many were made.
+    /// Cheap when there is nothing to do: projects are checked on a read
+    /// connection and only a due draft takes the writer.
     pub async fn make_friday_drafts(&self, now: i64) -> Result<usize> {
-        let candidates: Vec<i64> = {
+        let due: Vec<(i64, Date)> = {
             let mut conn = self.reader().await?;
-            sqlx::query("SELECT id FROM projects WHERE status = $1 ORDER BY id")
-                .bind(ProjectStatus::Active.as_str())
-                .fetch_all(&mut *conn)
-                .await?
-                .iter()
-                .map(|r| r.try_get("id"))
-                .collect::<std::result::Result<_, _>>()?
+            let rows = sqlx::query(
+                "SELECT id, calendar, start_date FROM projects WHERE status = $1 ORDER BY id",
+            )
+            .bind(ProjectStatus::Active.as_str())
+            .fetch_all(&mut *conn)
+            .await?;
+            let calendars = self.calendars_in(&mut conn).await?;
+            let mut due = Vec::new();
+            for r in rows {
+                let id: i64 = r.try_get("id")?;
+                let name: String = r.try_get("calendar")?;
+                let Some(cal) = calendars.calendar(&name) else {
+                    continue;
+                };
+                let local = jiff::Timestamp::from_second(now)
+                    .unwrap_or(jiff::Timestamp::UNIX_EPOCH)
+                    .to_zoned_datetime(cal.time_zone().clone());
+                let today = local.date();
+                if today.weekday() != jiff::civil::Weekday::Friday
+                    || local.hour() < 9
+                    || today < date_col(&r, "start_date")?
+                {
+                    continue;
+                }
+                let exists = sqlx::query(
+                    "SELECT id FROM status_reports WHERE project_id = $1 AND week_ending = $2",
+                )
+                .bind(id)
+                .bind(today.to_string())
+                .fetch_optional(&mut *conn)
+                .await?;
+                if exists.is_none() {
+                    due.push((id, today));
+                }
+            }
+            due
         };
         let mut made = 0;
-        for id in candidates {
+        for (id, today) in due {
             let mut tx = self.begin().await?;
             let p = self.project_in(&mut tx, id).await?;
             let cal = self.project_calendar(&mut tx, &p.calendar).await?;
-            let local = jiff::Timestamp::from_second(now)
-                .unwrap_or(jiff::Timestamp::UNIX_EPOCH)
-                .to_zoned_datetime(cal.time_zone().clone());
-            let today = local.date();
-            if today.weekday() != jiff::civil::Weekday::Friday
-                || local.hour() < 9
-                || today < p.start_date
-            {
-                tx.rollback().await?;
-                continue;
-            }
-            let exists = sqlx::query(
-                "SELECT id FROM status_reports WHERE project_id = $1 AND week_ending = $2",
-            )
-            .bind(id)
-            .bind(today.to_string())
-            .fetch_optional(&mut *tx)
-            .await?;
-            if exists.is_some() {
-                tx.rollback().await?;
-                continue;
-            }
             let report = self.save_report(&mut tx, &p, today, now, false).await?;
-            let due = today
+            let due_at = today
                 .at(15, 0, 0, 0)
                 .to_zoned_datetime(cal.time_zone().clone())
                 .map(|z| z.timestamp().as_second())
@@ -1006,7 +1032,7 @@ impl Store {
                         "The draft for the week ending {today} is ready: /api/v2/projects/{id}/status_reports/{report}"
                     ),
                     owner_id: p.owner_id,
-                    due_at: due,
+                    due_at,
                     priority: Priority::High,
                     ticket_id: None,
                     organization_id: Some(p.organization_id),
@@ -1024,4 +1050,9 @@ impl Store {
 
 fn round1(v: f64) -> f64 {
     (v * 10.0).round() / 10.0
+}
+
+/// Metric values keep two decimals: 99.95 % and 99.91 % uptime differ.
+fn round2(v: f64) -> f64 {
+    (v * 100.0).round() / 100.0
 }

@@ -19,6 +19,7 @@ mod search;
 mod sla;
 mod sla_cli;
 mod sla_report;
+mod status_reports;
 mod templates;
 mod tickets;
 mod visibility;
