@@ -320,3 +320,52 @@ async fn without_smtp_configuration_emails_stay_queued() {
     assert_eq!(log[0]["attempts"], 0);
     assert!(log[0]["delivered_at"].is_null());
 }
+
+/// A restart between enqueue and delivery: the e-mail is queued by one
+/// server (without SMTP), which stops; a `steward serve` process started
+/// later on the same database delivers it; a second process started after
+/// that does not send it again.
+#[tokio::test]
+async fn a_restart_between_enqueue_and_delivery_loses_nothing() {
+    let (sink, url) = Sink::start(false).await;
+    let app = spawn_app_with_clock(Clock::system()).await;
+    let (id, requester, _) = ticket_from_customer(&app).await;
+    comment(&app, id, "Queued before the restart.", true).await;
+    assert_eq!(email_log(&app).await[0]["status"], "queued");
+
+    let serve = || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_steward"))
+            .args([
+                "serve",
+                "--listen",
+                "127.0.0.1:0",
+                "--database-url",
+                &app.db_url,
+            ])
+            .env("STEWARD_SMTP_URL", &url)
+            .env("STEWARD_MAIL_FROM", "Steward Support <support@example.com>")
+            .env_remove("STEWARD_DATABASE_URL")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("start steward serve")
+    };
+    let mut first = serve();
+    until(
+        "the restarted server to deliver and record it",
+        async || email_log(&app).await[0]["status"] == "delivered",
+    )
+    .await;
+    let _ = first.kill();
+    let _ = first.wait();
+    assert_eq!(sink.accepted().len(), 1);
+
+    let mut second = serve();
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let _ = second.kill();
+    let _ = second.wait();
+    let mails = sink.accepted();
+    assert_eq!(mails.len(), 1, "delivered exactly once: {mails:?}");
+    assert_eq!(mails[0].rcpt, vec![requester]);
+    assert!(mails[0].data.contains("Queued before the restart."));
+}
