@@ -1,7 +1,9 @@
 //! The customer hub's first pieces (issue 4; policies.md §13): the
 //! communication log of an account, the roles its people hold, and the
 //! account timeline — everything that happened to the account, from one
-//! call.
+//! call: tickets opened and solved, SLA breaches, escalations,
+//! communications, completed tasks and milestones, risks identified and
+//! resolved, go-live moves, status reports sent, metrics turning red.
 //!
 //! A communication's action items become tasks owned by the people named,
 //! and a follow-up date becomes a follow-up task due that day at 14:00 UTC
@@ -508,6 +510,87 @@ impl Store {
                 kind: "task_completed",
                 title: r.try_get("title")?,
                 detail: json!({"task_id": r.try_get::<i64, _>("id")?}),
+            });
+        }
+        for r in q("SELECT m.id, m.name, m.project_id, m.updated_at, m.kind FROM project_milestones m
+                    JOIN projects p ON p.id = m.project_id WHERE p.organization_id = $1 AND m.status = 'completed'
+                    AND m.updated_at < $2 ORDER BY m.updated_at DESC LIMIT $3")
+        .fetch_all(&mut *conn)
+        .await?
+        {
+            out.push(TimelineEntry {
+                at: r.try_get("updated_at")?,
+                kind: "milestone_completed",
+                title: r.try_get("name")?,
+                detail: json!({"project_id": r.try_get::<i64, _>("project_id")?, "milestone_id": r.try_get::<i64, _>("id")?,
+                               "type": r.try_get::<String, _>("kind")?}),
+            });
+        }
+        for r in q("SELECT k.id, k.title, k.project_id, k.created_at, k.probability, k.impact FROM project_risks k
+                    JOIN projects p ON p.id = k.project_id WHERE p.organization_id = $1 AND k.created_at < $2
+                    ORDER BY k.created_at DESC LIMIT $3")
+        .fetch_all(&mut *conn)
+        .await?
+        {
+            out.push(TimelineEntry {
+                at: r.try_get("created_at")?,
+                kind: "risk_identified",
+                title: r.try_get("title")?,
+                detail: json!({"project_id": r.try_get::<i64, _>("project_id")?, "risk_id": r.try_get::<i64, _>("id")?,
+                               "probability": r.try_get::<String, _>("probability")?, "impact": r.try_get::<String, _>("impact")?}),
+            });
+        }
+        for r in q("SELECT k.id, k.title, k.project_id, k.resolved_at FROM project_risks k
+                    JOIN projects p ON p.id = k.project_id WHERE p.organization_id = $1 AND k.resolved_at IS NOT NULL
+                    AND k.resolved_at < $2 ORDER BY k.resolved_at DESC LIMIT $3")
+        .fetch_all(&mut *conn)
+        .await?
+        {
+            out.push(TimelineEntry {
+                at: r.try_get("resolved_at")?,
+                kind: "risk_resolved",
+                title: r.try_get("title")?,
+                detail: json!({"project_id": r.try_get::<i64, _>("project_id")?, "risk_id": r.try_get::<i64, _>("id")?}),
+            });
+        }
+        for r in q("SELECT g.project_id, g.from_date, g.to_date, g.reason, g.moved_at FROM project_go_live_moves g
+                    JOIN projects p ON p.id = g.project_id WHERE p.organization_id = $1 AND g.moved_at < $2
+                    ORDER BY g.moved_at DESC LIMIT $3")
+        .fetch_all(&mut *conn)
+        .await?
+        {
+            out.push(TimelineEntry {
+                at: r.try_get("moved_at")?,
+                kind: "go_live_moved",
+                title: r.try_get("reason")?,
+                detail: json!({"project_id": r.try_get::<i64, _>("project_id")?, "from": r.try_get::<String, _>("from_date")?,
+                               "to": r.try_get::<String, _>("to_date")?}),
+            });
+        }
+        for r in q("SELECT s.id, s.project_id, s.week_ending, s.health, s.sent_at FROM status_reports s
+                    JOIN projects p ON p.id = s.project_id WHERE p.organization_id = $1 AND s.sent_at IS NOT NULL
+                    AND s.sent_at < $2 ORDER BY s.sent_at DESC LIMIT $3")
+        .fetch_all(&mut *conn)
+        .await?
+        {
+            out.push(TimelineEntry {
+                at: r.try_get("sent_at")?,
+                kind: "status_report_sent",
+                title: format!("Weekly status report, week ending {}", r.try_get::<String, _>("week_ending")?),
+                detail: json!({"project_id": r.try_get::<i64, _>("project_id")?, "status_report_id": r.try_get::<i64, _>("id")?,
+                               "health": r.try_get::<String, _>("health")?}),
+            });
+        }
+        for r in q("SELECT id, metric, field, value, created_at FROM metric_alerts WHERE organization_id = $1
+                    AND created_at < $2 ORDER BY created_at DESC LIMIT $3")
+        .fetch_all(&mut *conn)
+        .await?
+        {
+            out.push(TimelineEntry {
+                at: r.try_get("created_at")?,
+                kind: "metric_red",
+                title: format!("{}.{} turned red", r.try_get::<String, _>("metric")?, r.try_get::<String, _>("field")?),
+                detail: json!({"alert_id": r.try_get::<i64, _>("id")?, "value": r.try_get::<f64, _>("value")?}),
             });
         }
         out.sort_by_key(|e| std::cmp::Reverse(e.at));

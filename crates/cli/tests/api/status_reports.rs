@@ -355,7 +355,7 @@ async fn the_weekly_report_of_a_seeded_project_matches_the_golden_files() {
 
 #[tokio::test]
 async fn a_draft_is_reviewed_and_sent_once_through_the_outbox() {
-    let Seeded { app, id, .. } = seed().await;
+    let Seeded { app, id, org } = seed().await;
     let base = format!("/api/v2/projects/{id}/status_reports");
     let made = app
         .post_json(
@@ -460,6 +460,28 @@ async fn a_draft_is_reviewed_and_sent_once_through_the_outbox() {
     let list = app.get_json(&format!("{base}.json")).await;
     assert_eq!(list["count"], 1);
     assert_eq!(list["status_reports"][0]["health"], "YELLOW");
+
+    // The account timeline tells the project's story with the rest.
+    let timeline = app
+        .get_json(&format!("/api/v2/organizations/{org}/timeline.json"))
+        .await;
+    let kinds: Vec<&str> = timeline["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["type"].as_str().unwrap())
+        .collect();
+    for k in [
+        "status_report_sent",
+        "milestone_completed",
+        "risk_identified",
+        "risk_resolved",
+        "task_completed",
+        "ticket_solved",
+    ] {
+        assert!(kinds.contains(&k), "{k} missing from {kinds:?}");
+    }
+    assert_eq!(kinds[0], "status_report_sent", "newest first");
 }
 
 #[tokio::test]
