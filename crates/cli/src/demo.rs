@@ -1,12 +1,15 @@
 //! The demo portfolio `steward serve --demo` loads into an empty database:
 //! a few dozen customer accounts across every tier, industry, size, region
 //! and status; staff in every role; and a few thousand tickets over the last
-//! six months with conversations, internal notes and realistic lifecycles.
+//! six months with conversations, internal notes and realistic lifecycles;
+//! and an implementation project in every phase ([`projects`]).
 //!
 //! Generation is deterministic (fixed seed) so that screenshots, docs and
 //! bug reports talk about the same data. Everything is written through the
 //! store's ordinary operations, so demo tickets carry the same audits,
 //! search entries and counters as real ones.
+
+mod projects;
 
 use rand::{Rng, SeedableRng, rngs::StdRng};
 use steward_domain::{
@@ -237,6 +240,10 @@ pub async fn load(store: &Store, tickets: usize, now: i64) -> anyhow::Result<()>
 
     // Accounts: roughly a third in each tier, every status represented.
     let mut customers: Vec<(i64, Vec<i64>, u32)> = Vec::new(); // (org, end users, weight)
+    // Accounts with an implementation project: the onboarding ones, then
+    // one active account whose 30 days are over.
+    let mut onboarding: Vec<(i64, Vec<i64>)> = Vec::new();
+    let mut finished: Option<(i64, Vec<i64>)> = None;
     for (i, name) in COMPANIES.iter().enumerate() {
         let acv_dollars: i64 = match i % 3 {
             0 => rng.gen_range(110_000..=450_000),
@@ -331,6 +338,11 @@ pub async fn load(store: &Store, tickets: usize, now: i64) -> anyhow::Result<()>
             1 => 3,
             _ => 1,
         };
+        if status == AccountStatus::Onboarding && !people.is_empty() {
+            onboarding.push((org.id, people.clone()));
+        } else if status == AccountStatus::Active && finished.is_none() && !people.is_empty() {
+            finished = Some((org.id, people.clone()));
+        }
         if !people.is_empty() && status != AccountStatus::Prospect {
             customers.push((org.id, people, weight));
         }
@@ -530,12 +542,16 @@ pub async fn load(store: &Store, tickets: usize, now: i64) -> anyhow::Result<()>
         store.commit(tx).await?;
         created = batch_end;
     }
+    onboarding.extend(finished);
+    let projects =
+        projects::load(store, &admin, &staff.by_role, &onboarding, &mut rng, now).await?;
     let token = steward_store::auth::generate_token();
     store
         .add_api_token(staff.admin.id, &token, "demo token", now)
         .await?;
     tracing::info!(
         tickets = created,
+        projects,
         organizations = COMPANIES.len(),
         duration_ms = started.elapsed().as_millis() as u64,
         "loaded the demo portfolio"
