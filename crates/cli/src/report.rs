@@ -12,14 +12,7 @@ use steward_domain::{
 pub fn dollars(cents: i64) -> String {
     let sign = if cents < 0 { "-" } else { "" };
     let c = cents.unsigned_abs();
-    let whole = (c / 100).to_string();
-    let mut grouped = String::new();
-    for (i, ch) in whole.chars().enumerate() {
-        if i > 0 && (whole.len() - i).is_multiple_of(3) {
-            grouped.push(',');
-        }
-        grouped.push(ch);
-    }
+    let grouped = steward_domain::account::group_thousands(c / 100);
     format!("{sign}${grouped}.{:02}", c % 100)
 }
 

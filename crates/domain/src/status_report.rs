@@ -235,16 +235,11 @@ const MARKDOWN: &str = include_str!("status_report/report.md");
 
 /// `12500000` cents → `$125,000`.
 pub fn dollars(cents: i64) -> String {
-    let whole = cents.abs() / 100;
-    let digits = whole.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    format!("{}${out}", if cents < 0 { "-" } else { "" })
+    let sign = if cents < 0 { "-" } else { "" };
+    format!(
+        "{sign}${}",
+        crate::account::group_thousands(cents.unsigned_abs() / 100)
+    )
 }
 
 fn number(v: minijinja::Value) -> String {
@@ -318,7 +313,7 @@ mod tests {
     fn money_is_grouped() {
         assert_eq!(dollars(12_500_000), "$125,000");
         assert_eq!(dollars(99), "$0");
-        assert_eq!(dollars(100_000_000_00), "$100,000,000");
+        assert_eq!(dollars(10_000_000_000), "$100,000,000");
         assert_eq!(dollars(-150_000), "-$1,500");
     }
 

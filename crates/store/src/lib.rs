@@ -18,6 +18,7 @@ pub mod groups;
 pub mod hub;
 pub mod jobs;
 pub mod metrics;
+mod notices;
 pub mod orgs;
 pub mod outbox;
 pub mod page;

@@ -155,6 +155,15 @@ pub struct Handoff {
     pub note: String,
 }
 
+/// What a handoff update does: tick items (by index, done or not), set
+/// the note, sign off.
+#[derive(Debug, Clone, Default)]
+pub struct HandoffChange {
+    pub done: Vec<(usize, bool)>,
+    pub note: Option<String>,
+    pub sign_off: bool,
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Opportunity {
     pub id: i64,
@@ -957,11 +966,14 @@ impl Store {
         actor: &Actor,
         project: i64,
         id: i64,
-        done: &[(usize, bool)],
-        note: Option<String>,
-        sign_off: bool,
+        change: HandoffChange,
         now: i64,
     ) -> Result<Handoff> {
+        let HandoffChange {
+            done,
+            note,
+            sign_off,
+        } = change;
         may_write(actor)?;
         let mut tx = self.begin().await?;
         let row = sqlx::query(&format!(
@@ -979,7 +991,7 @@ impl Store {
             ));
         }
         let len = h.checklist.len();
-        for (i, d) in done {
+        for (i, d) in &done {
             let item = h.checklist.get_mut(*i).ok_or_else(|| {
                 StoreError::invalid(
                     "checklist",

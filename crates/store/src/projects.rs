@@ -103,6 +103,9 @@ pub struct ProjectInput {
     pub spend_cents: Option<Option<i64>>,
     pub technical_blockers: Option<String>,
     pub dependencies: Option<String>,
+    /// On creation: queue the welcome e-mail of §16 to the account's
+    /// executive sponsor (else project lead) in the same transaction.
+    pub send_welcome: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -625,6 +628,10 @@ impl Store {
             .bind(serde_json::to_string(&overlap)?)
             .execute(&mut *tx)
             .await?;
+        }
+        if input.send_welcome {
+            let p = self.project_in(&mut tx, id).await?;
+            self.enqueue_welcome_in(&mut tx, &p, now).await?;
         }
         self.commit(tx).await?;
         self.project(actor, id).await

@@ -34,6 +34,7 @@ use steward_domain::{
         RiskLine, RiskSection, StatusReport, Summary,
     },
     task::TaskStatus,
+    templates::Object,
     time::parse_date,
 };
 
@@ -704,7 +705,7 @@ impl Store {
         .fetch_one(&mut *conn)
         .await?;
         let n: i64 = row.try_get("n")?;
-        Ok((n > 0).then(|| row_f64(&row, "v")).transpose()?)
+        (n > 0).then(|| row_f64(&row, "v")).transpose()
     }
 
     /// The account's executive sponsor as a contact: (name, e-mail).
@@ -909,12 +910,15 @@ impl Store {
 
     /// Sends a report: the e-mail (HTML and text) goes to the outbox in the
     /// transaction that marks the report sent. The recipient is the one set
-    /// on the report, else the account's executive sponsor contact.
+    /// on the report, else the account's executive sponsor contact. The
+    /// covering note above the report is the `weekly_status` template of
+    /// §16 (its subject is the e-mail's); `base_url` makes the report's link.
     pub async fn send_status_report(
         &self,
         actor: &Actor,
         project: i64,
         id: i64,
+        base_url: &str,
         now: i64,
     ) -> Result<StoredReport> {
         may_write(actor)?;
@@ -941,10 +945,54 @@ impl Store {
             .map_err(StoreError::Corrupt)?;
         let text = status_report::render(&r.report, &r.notes, Format::Text)
             .map_err(StoreError::Corrupt)?;
+        // The covering note is the §16 weekly status template.
+        let name = self
+            .sponsor_in(&mut tx, p.organization_id)
+            .await?
+            .filter(|(_, e)| *e == to)
+            .map(|(n, _)| n)
+            .unwrap_or_else(|| "team".into());
+        let mut ctx = self
+            .project_context_in(&mut tx, &p, &(name, to.clone()), r.week_ending)
+            .await?;
+        let summary = if r.notes.summary.trim().is_empty() {
+            let s = &r.report.summary;
+            format!(
+                "{} % complete against {} % planned; {} critical blocker(s).",
+                s.actual_pct,
+                s.planned_pct,
+                s.critical_blockers.len()
+            )
+        } else {
+            r.notes.summary.clone()
+        };
+        ctx.set(Object::Report, "title", "Weekly status report");
+        ctx.set(
+            Object::Report,
+            "period",
+            format!("week ending {}", r.week_ending),
+        );
+        ctx.set(Object::Report, "health", r.report.summary.health.clone());
+        ctx.set(Object::Report, "summary", summary);
+        ctx.set(
+            Object::Report,
+            "url",
+            format!("{base_url}/api/v2/projects/{project}/status_reports/{id}/render"),
+        );
+        let note = self
+            .render_template_in(&mut tx, "weekly_status", &ctx)
+            .await?;
+        let html = match html
+            .find("<body")
+            .and_then(|b| html[b..].find('>').map(|e| b + e + 1))
+        {
+            Some(at) => format!("{}\n{}<hr>\n{}", &html[..at], note.html, &html[at..]),
+            None => format!("{}<hr>\n{html}", note.html),
+        };
         let payload = json!({
             "to": to,
-            "subject": status_report::subject(&r.report),
-            "text": text,
+            "subject": note.subject,
+            "text": format!("{}\n\n{text}", note.text.trim_end()),
             "html": html,
             "headers": {
                 "Message-ID": format!("<status-report-{id}@{MESSAGE_ID_DOMAIN}>"),

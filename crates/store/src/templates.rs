@@ -121,8 +121,17 @@ impl Store {
 
     pub async fn template(&self, actor: &Actor, key: &str) -> Result<Template> {
         require_staff(actor)?;
-        let d = def(key)?;
         let mut conn = self.reader().await?;
+        self.template_in(&mut conn, key).await
+    }
+
+    /// The template as it is now (edited copy or default), on `conn`.
+    pub(crate) async fn template_in(
+        &self,
+        conn: &mut sqlx::AnyConnection,
+        key: &str,
+    ) -> Result<Template> {
+        let d = def(key)?;
         let row = sqlx::query(
             "SELECT key, name, subject, text_body, html_body, updated_at, updated_by \
              FROM templates WHERE key = $1",

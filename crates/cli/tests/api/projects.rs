@@ -742,3 +742,54 @@ async fn bad_project_input_gets_clear_errors() {
         .unwrap();
     assert!(resp.status().is_client_error());
 }
+
+#[tokio::test]
+async fn a_new_project_can_send_the_welcome_email_from_the_template() {
+    let app =
+        spawn_app_with_clock(Clock::fixed(parse_rfc3339("2026-12-01T15:00:00Z").unwrap())).await;
+    let org = app.org("Welcome Co", false).await;
+    let owner = csm(&app, "Dana Reyes").await;
+    let body = json!({"project": {"organization_id": org, "start_date": "2026-12-07", "owner_id": owner,
+                                  "send_welcome": true}});
+    // No sponsor or project lead with an address yet: refused, nothing made.
+    let resp = send(&app, Method::POST, "/api/v2/projects.json", body.clone()).await;
+    let err = json_of(resp, 422).await.to_string();
+    assert!(err.contains("executive sponsor"), "{err}");
+    assert_eq!(app.get_json("/api/v2/projects.json").await["count"], 0);
+
+    let sam = app
+        .post_json(
+            "/api/v2/users.json",
+            json!({"user": {"name": "Sam Okafor", "email": "sam@welcome.example", "role": "end-user", "organization_id": org}}),
+        )
+        .await["user"]["id"]
+        .as_i64()
+        .unwrap();
+    app.put_json(
+        &format!("/api/v2/users/{sam}/contact_roles.json"),
+        json!({"contact_roles": ["project_lead"]}),
+    )
+    .await;
+    // An admin's edit of the template is what goes out.
+    app.put_json(
+        "/api/v2/templates/welcome.json",
+        json!({"template": {"subject": "Welcome aboard, {{ account.name }} ({{ account.tier }})"}}),
+    )
+    .await;
+    let p = app.post_json("/api/v2/projects.json", body).await["project"].clone();
+    let outbox = app.get_json("/api/v2/outbox.json?kind=email").await;
+    let mails: Vec<&Value> = outbox["outbox"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["payload"]["project_id"] == p["id"])
+        .collect();
+    assert_eq!(mails.len(), 1, "{outbox}");
+    let mail = &mails[0]["payload"];
+    assert_eq!(mail["to"], "sam@welcome.example");
+    assert_eq!(mail["subject"], "Welcome aboard, Welcome Co (starter)");
+    let text = mail["text"].as_str().unwrap();
+    assert!(text.starts_with("Hi Sam,"), "{text}");
+    assert!(text.contains("starts on 2026-12-07"), "{text}");
+    assert!(text.contains("Dana Reyes"), "{text}");
+}

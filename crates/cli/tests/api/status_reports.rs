@@ -420,10 +420,19 @@ async fn a_draft_is_reviewed_and_sent_once_through_the_outbox() {
     assert_eq!(mails.len(), 1, "{outbox}");
     let mail = &mails[0]["payload"];
     assert_eq!(mail["to"], "sam@northwind.example");
+    // The covering note is the weekly status template of §16.
     assert_eq!(
         mail["subject"],
-        "Northwind rollout weekly status, week ending 2026-12-18: YELLOW"
+        "Northwind rollout weekly status: YELLOW (week ending 2026-12-18)"
     );
+    let text = mail["text"].as_str().unwrap();
+    assert!(text.starts_with("Hi Sam,"), "{text}");
+    assert!(
+        text.contains("day 10 of 30, Data migration & setup"),
+        "{text}"
+    );
+    assert!(text.contains("Good week despite the TMS export."), "{text}");
+    assert!(text.contains("/status_reports/"), "{text}");
     assert!(
         mail["html"]
             .as_str()

@@ -25,8 +25,8 @@ use steward_domain::{
 };
 use steward_store::{
     project_parts::{
-        CheckItem, Decision, DecisionInput, Handoff, HoursEntry, HoursInput, Opportunity,
-        OpportunityInput, Overview, Risk, RiskInput,
+        CheckItem, Decision, DecisionInput, Handoff, HandoffChange, HoursEntry, HoursInput,
+        Opportunity, OpportunityInput, Overview, Risk, RiskInput,
     },
     projects::{
         GoLiveMove, Milestone, MilestoneInput, Project, ProjectInput, ProjectTask, ProjectTaskInput,
@@ -354,6 +354,7 @@ fn project_input(body: &Value) -> ApiResult<ProjectInput> {
         spend_cents: r.cents("spend").map(|m| m.map(|m| m.0)),
         technical_blockers: r.text("technical_blockers").map(Option::unwrap_or_default),
         dependencies: r.text("dependencies").map(Option::unwrap_or_default),
+        send_welcome: r.boolean("send_welcome").unwrap_or(false),
     };
     r.finish()?;
     Ok(input)
@@ -829,9 +830,14 @@ async fn update_handoff(
             changes.push((i, value));
         }
     }
+    let change = HandoffChange {
+        done: changes,
+        note,
+        sign_off,
+    };
     let h = state
         .store
-        .update_handoff(&actor, id, h, &changes, note, sign_off, state.now())
+        .update_handoff(&actor, id, h, change, state.now())
         .await?;
     Ok(Json(json!({"handoff": handoff_json(&h)})))
 }
@@ -985,10 +991,12 @@ async fn send_report(
     State(state): State<AppState>,
     Auth(actor): Auth,
     Ids(id, rid): Ids,
+    headers: axum::http::HeaderMap,
 ) -> ApiResult<Json<Value>> {
+    let b = super::base(&state, &headers);
     let r = state
         .store
-        .send_status_report(&actor, id, rid, state.now())
+        .send_status_report(&actor, id, rid, &b, state.now())
         .await?;
     Ok(Json(json!({"status_report": report_json(&r, false)})))
 }
