@@ -1278,7 +1278,7 @@ impl Store {
                 "resolution_time" => match live_at {
                     Some(t) => {
                         let row = sqlx::query(
-                            "SELECT COUNT(*) AS n, AVG(solved_at - created_at) AS s FROM tickets WHERE organization_id = $1
+                            "SELECT COUNT(*) AS n, CAST(AVG(solved_at - created_at) AS DOUBLE PRECISION) AS s FROM tickets WHERE organization_id = $1
                                 AND solved_at IS NOT NULL AND created_at >= $2 AND deleted = 0",
                         )
                         .bind(p.organization_id)

@@ -793,3 +793,71 @@ async fn a_new_project_can_send_the_welcome_email_from_the_template() {
     assert!(text.contains("starts on 2026-12-07"), "{text}");
     assert!(text.contains("Dana Reyes"), "{text}");
 }
+
+#[tokio::test]
+async fn success_criteria_are_judged_after_go_live() {
+    let t0 = parse_rfc3339("2026-12-01T15:00:00Z").unwrap();
+    let app = spawn_app_with_clock(Clock::fixed(t0)).await;
+    let org = app.org("Live Co", false).await;
+    let owner = csm(&app, "Dana Reyes").await;
+    let id = project(&app, org, owner, "2026-12-07").await["id"]
+        .as_i64()
+        .unwrap();
+    let live = by_key(
+        &app.get_json(&format!("/api/v2/projects/{id}/milestones.json"))
+            .await["milestones"],
+        "live",
+    )["id"]
+        .as_i64()
+        .unwrap();
+    // Live on 11 Jan, one day before the 12 Jan target.
+    app.clock
+        .set(parse_rfc3339("2027-01-11T18:00:00Z").unwrap());
+    app.put_json(
+        &format!("/api/v2/projects/{id}/milestones/{live}.json"),
+        json!({"milestone": {"status": "completed"}}),
+    )
+    .await;
+    // A ticket after go-live, solved in 2 hours.
+    let (customer, _, _) = app.user_with_token(Role::EndUser, Some(org)).await;
+    let t = app
+        .post_json(
+            "/api/v2/tickets.json",
+            json!({"ticket": {"subject": "Report question", "comment": {"body": "?"}, "requester_id": customer}}),
+        )
+        .await["ticket"]["id"]
+        .as_i64()
+        .unwrap();
+    app.clock
+        .set(parse_rfc3339("2027-01-11T20:00:00Z").unwrap());
+    app.put_json(
+        &format!("/api/v2/tickets/{t}.json"),
+        json!({"ticket": {"status": "solved", "comment": {"body": "Answered.", "public": true}}}),
+    )
+    .await;
+    let p = app.get_json(&format!("/api/v2/projects/{id}.json")).await["project"].clone();
+    assert_eq!(p["actual_go_live"], "2027-01-11");
+    let c = |k: &str| {
+        p["success_criteria"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["key"] == k)
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(c("go_live_on_time")["status"], "met");
+    assert_eq!(c("no_critical_issues")["status"], "met");
+    assert_eq!(c("resolution_time")["status"], "met");
+    assert!(
+        c("resolution_time")["evidence"]
+            .as_str()
+            .unwrap()
+            .starts_with("2.0 h average over 1"),
+        "{}",
+        c("resolution_time")
+    );
+    assert_eq!(c("adoption")["status"], "pending");
+    assert_eq!(c("nps")["status"], "pending");
+    assert_eq!(c("expansion")["status"], "pending");
+}
