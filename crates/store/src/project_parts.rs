@@ -952,6 +952,7 @@ impl Store {
 
     /// Ticks checklist items of a handoff (by index) and optionally signs
     /// it off; sign-off needs every item done and is final.
+    #[allow(clippy::too_many_arguments)] // the fields of one API request
     pub async fn update_handoff(
         &self,
         actor: &Actor,

@@ -704,7 +704,7 @@ impl Store {
         .fetch_one(&mut *conn)
         .await?;
         let n: i64 = row.try_get("n")?;
-        Ok((n > 0).then(|| row_f64(&row, "v")).transpose()?)
+        (n > 0).then(|| row_f64(&row, "v")).transpose()
     }
 
     /// The account's executive sponsor as a contact: (name, e-mail).
