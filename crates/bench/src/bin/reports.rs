@@ -660,6 +660,7 @@ async fn main() -> anyhow::Result<()> {
     }
 
     // (c) generate_status_report of the previous week, one transaction each.
+    let fsyncs = store.wal_fsyncs();
     let mut times = Vec::new();
     let started = Instant::now();
     for &id in &projects {
@@ -676,13 +677,21 @@ async fn main() -> anyhow::Result<()> {
         total,
     );
 
+    let fsynced = |before: Option<u64>| match (before, store.wal_fsyncs()) {
+        (Some(a), Some(b)) => format!("; {} WAL fsyncs", b - a),
+        _ => String::new(),
+    };
+    println!("    {} commits{}", projects.len(), fsynced(fsyncs));
+
     // (d) the Friday job end to end.
+    let fsyncs = store.wal_fsyncs();
     let started = Instant::now();
     let made = store.make_friday_drafts(now).await?;
     let total = started.elapsed().as_secs_f64();
     println!(
-        "(d) make_friday_drafts: {made} drafts + review tasks in {total:.3} s; {:.2} ms per project",
-        total * 1000.0 / made.max(1) as f64
+        "(d) make_friday_drafts: {made} drafts + review tasks in {total:.3} s; {:.2} ms per project{}",
+        total * 1000.0 / made.max(1) as f64,
+        fsynced(fsyncs)
     );
     anyhow::ensure!(
         made == projects.len(),
