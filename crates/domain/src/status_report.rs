@@ -288,9 +288,14 @@ pub fn subject(r: &StatusReport) -> String {
     )
 }
 
+/// The templates, compiled once: compiling all three took about as long as
+/// rendering one report (the weekly reports of 1,000 projects, issue 4).
+static ENVIRONMENT: std::sync::LazyLock<Environment<'static>> =
+    std::sync::LazyLock::new(environment);
+
 /// Renders a report with the CSM's notes.
 pub fn render(r: &StatusReport, notes: &Notes, format: Format) -> Result<String, String> {
-    let env = environment();
+    let env = &*ENVIRONMENT;
     let name = match format {
         Format::Html => "report.html",
         Format::Text => "report.txt",
