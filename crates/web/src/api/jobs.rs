@@ -27,7 +27,8 @@ struct OutboxQuery {
 
 /// The newest 100 outbox messages (of `?kind=` if given) with their status:
 /// `delivered`, `queued` (not tried yet; `last_error` may say why, e.g. SMTP
-/// is not configured) or `retrying` (tried, failed, rescheduled).
+/// is not configured), `sending` (a worker claimed it and is trying) or
+/// `retrying` (tried, failed, rescheduled).
 async fn outbox(
     State(state): State<AppState>,
     Auth(actor): Auth,
@@ -42,10 +43,12 @@ async fn outbox(
         .map(|m| {
             let status = if m.delivered_at.is_some() {
                 "delivered"
-            } else if m.attempts > 0 {
+            } else if m.attempts == 0 {
+                "queued"
+            } else if m.last_error.is_some() {
                 "retrying"
             } else {
-                "queued"
+                "sending"
             };
             json!({
                 "id": m.id,
