@@ -62,6 +62,10 @@ pub struct FactorDef {
     /// (e.g. DAU % 10–30). Bands of one family share `family`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub band: Option<Band>,
+    /// The factor's tunable number, where it has one (days, count, score
+    /// or percent; see [`default_factors`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub threshold: Option<f64>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -89,6 +93,14 @@ fn row(key: &str, label: &str, points: i32, source: Source) -> FactorDef {
         points,
         source,
         band: None,
+        threshold: None,
+    }
+}
+
+fn tuned(key: &str, label: &str, points: i32, source: Source, threshold: f64) -> FactorDef {
+    FactorDef {
+        threshold: Some(threshold),
+        ..row(key, label, points, source)
     }
 }
 
@@ -110,11 +122,12 @@ fn band(
 pub fn default_factors() -> Vec<FactorDef> {
     use Source::{Computed as C, Flag as F};
     vec![
-        row(
+        tuned(
             "contract_final_90_days",
             "Contract in its final 90 days",
             10,
             C,
+            90.0,
         ),
         row("renewal_past_due", "Renewal past due", 25, C),
         row(
@@ -148,18 +161,25 @@ pub fn default_factors() -> Vec<FactorDef> {
             Some(30.0),
             Some(50.0),
         ),
-        row("training_below_30", "Training completion below 30 %", 15, C),
+        tuned(
+            "training_below_30",
+            "Training completion below 30 %",
+            15,
+            C,
+            30.0,
+        ),
         row(
             "no_feature_usage_30_days",
             "No feature usage in 30 days",
             20,
             C,
         ),
-        row(
+        tuned(
             "many_tickets_30_days",
             "More than 5 tickets or escalations in the last 30 days",
             10,
             C,
+            5.0,
         ),
         band(
             "nps_below_30",
@@ -177,17 +197,19 @@ pub fn default_factors() -> Vec<FactorDef> {
             Some(30.0),
             Some(50.0),
         ),
-        row(
+        tuned(
             "csat_below_3",
             "Support CSAT average below 3 of 5 (last 90 days)",
             15,
             C,
+            3.0,
         ),
-        row(
+        tuned(
             "no_business_review_180_days",
             "No business review attended in 180 days",
             5,
             C,
+            180.0,
         ),
         row("negative_social_mention", "Negative social mention", 10, F),
         row("sponsor_departed", "Executive sponsor departed", 30, F),
@@ -211,17 +233,19 @@ pub fn default_factors() -> Vec<FactorDef> {
             10,
             F,
         ),
-        row(
+        tuned(
             "implementation_delayed",
             "Implementation delayed more than 2 weeks past target",
             20,
             C,
+            14.0,
         ),
-        row(
+        tuned(
             "downtime_over_5h",
             "More than 5 h downtime in the month",
             25,
             C,
+            5.0,
         ),
         row(
             "data_quality_unresolved",
@@ -232,24 +256,27 @@ pub fn default_factors() -> Vec<FactorDef> {
         row("integration_failures", "Integration failures", 20, F),
         row("multi_year_contract", "Signed multi-year contract", -15, C),
         row("expansion_ongoing", "Expansion discussion ongoing", -10, C),
-        row(
+        tuned(
             "sponsor_engaged",
             "Executive sponsor engaged (call in the last 30 days)",
             -5,
             C,
+            30.0,
         ),
         row("expansion_milestone", "Expansion milestone hit", -10, F),
-        row(
+        tuned(
             "proactive_feedback",
             "Proactive feedback or suggestions (last 90 days)",
             -5,
             C,
+            90.0,
         ),
-        row(
+        tuned(
             "nps_dropped_20",
             "NPS dropped more than 20 points month over month",
             15,
             C,
+            20.0,
         ),
         row(
             "billing_tickets_finance",
@@ -257,17 +284,19 @@ pub fn default_factors() -> Vec<FactorDef> {
             10,
             C,
         ),
-        row(
+        tuned(
             "bad_csat_3_tickets",
             "CSAT of 2 or less (or bad) on 3+ tickets (last 90 days)",
             15,
             C,
+            3.0,
         ),
-        row(
+        tuned(
             "no_expansion_after_6_months",
             "No expansion discussion after 6 months as a customer",
             5,
             C,
+            180.0,
         ),
         row(
             "competitor_evaluation",
@@ -368,6 +397,201 @@ pub fn playbook(level: Level) -> &'static [PlaybookStep] {
 /// playbook (§9: 30 days).
 pub const PLAYBOOK_QUIET_SECS: i64 = 30 * 86_400;
 
+/// What Steward knows about an account, gathered by the store; every
+/// field is the input of one or more computed factors. `None` means "no
+/// data", which never counts against the account.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Facts {
+    /// Days from today to the contract's end (negative once past).
+    pub days_to_contract_end: Option<i64>,
+    /// Days from today to the renewal date (negative once past).
+    pub days_to_renewal: Option<i64>,
+    /// Days since the contract started.
+    pub customer_days: Option<i64>,
+    /// Contract length in days.
+    pub contract_days: Option<i64>,
+    pub churned: bool,
+    pub dau_pct: Option<f64>,
+    pub training_pct: Option<f64>,
+    /// Highest workflows per user per day in the last 30 days; `None` when
+    /// usage was never measured.
+    pub usage_30d: Option<f64>,
+    pub tickets_30d: i64,
+    pub escalations_30d: i64,
+    pub nps: Option<f64>,
+    pub nps_month_ago: Option<f64>,
+    /// Average CSAT on the 1–5 scale over 90 days, with the count.
+    pub csat_avg_90d: Option<(f64, i64)>,
+    /// Ratings of 2 or less (or bad) in 90 days.
+    pub bad_csat_90d: i64,
+    /// Days since the last business review attended.
+    pub days_since_review: Option<i64>,
+    /// How many days the latest implementation's go-live is past target.
+    pub implementation_delay_days: Option<i64>,
+    /// Hours of downtime this month, from uptime measurements.
+    pub downtime_hours_month: Option<f64>,
+    /// A data-quality measure is red now.
+    pub data_quality_red: Option<String>,
+    pub open_opportunities: i64,
+    pub opportunities_ever: i64,
+    /// Days since the last call or meeting with the executive sponsor.
+    pub days_since_sponsor_call: Option<i64>,
+    pub feedback_90d: i64,
+    pub billing_tickets_from_finance_30d: i64,
+}
+
+/// A CSM's flag on an account: a flag factor with a note.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Flag {
+    pub key: String,
+    pub note: String,
+}
+
+/// The factors of `table` that apply to an account, each with evidence.
+pub fn evaluate(table: &[FactorDef], facts: &Facts, flags: &[Flag]) -> Vec<Applied> {
+    let mut out = Vec::new();
+    let mut banded = std::collections::BTreeSet::new();
+    for f in table {
+        let t = f.threshold.unwrap_or(0.0);
+        let evidence: Option<String> = if let Some(b) = f.band {
+            let value = match b.family {
+                BandFamily::Dau => facts.dau_pct,
+                BandFamily::Nps => facts.nps,
+            };
+            match value {
+                Some(v)
+                    if !banded.contains(&b.family)
+                        && band_for(table, b.family, v).map(|x| &x.key) == Some(&f.key) =>
+                {
+                    banded.insert(b.family);
+                    Some(format!("{} is {v:.1}", b.family.as_str().to_uppercase()))
+                }
+                _ => None,
+            }
+        } else if f.source == Source::Flag {
+            flags
+                .iter()
+                .find(|x| x.key == f.key)
+                .map(|x| format!("flagged: {}", x.note))
+        } else {
+            computed(&f.key, t, facts)
+        };
+        if let Some(evidence) = evidence {
+            out.push(Applied {
+                key: f.key.clone(),
+                label: f.label.clone(),
+                points: f.points,
+                evidence,
+            });
+        }
+    }
+    // A flag whose key is a computed factor counts too (a CSM knows better
+    // than missing data), unless the factor already applies.
+    for x in flags {
+        if let Some(f) = table
+            .iter()
+            .find(|f| f.key == x.key && f.source == Source::Computed)
+            && !out.iter().any(|a| a.key == x.key)
+        {
+            out.push(Applied {
+                key: f.key.clone(),
+                label: f.label.clone(),
+                points: f.points,
+                evidence: format!("flagged: {}", x.note),
+            });
+        }
+    }
+    out
+}
+
+fn computed(key: &str, t: f64, f: &Facts) -> Option<String> {
+    let days = t as i64;
+    match key {
+        "contract_final_90_days" => f
+            .days_to_contract_end
+            .filter(|d| (0..=days).contains(d))
+            .map(|d| format!("the contract ends in {d} days")),
+        "renewal_past_due" => f
+            .days_to_renewal
+            .filter(|d| *d < 0 && !f.churned)
+            .map(|d| format!("the renewal date passed {} days ago", -d)),
+        "training_below_30" => f
+            .training_pct
+            .filter(|v| *v < t)
+            .map(|v| format!("training completion is {v:.1} %")),
+        "no_feature_usage_30_days" => f
+            .usage_30d
+            .filter(|v| *v <= 0.0)
+            .map(|_| "no workflows used in the last 30 days".to_string()),
+        "many_tickets_30_days" => {
+            let n = f.tickets_30d + f.escalations_30d;
+            (n as f64 > t).then(|| {
+                format!(
+                    "{} tickets and {} escalations in the last 30 days",
+                    f.tickets_30d, f.escalations_30d
+                )
+            })
+        }
+        "csat_below_3" => f
+            .csat_avg_90d
+            .filter(|(avg, _)| *avg < t)
+            .map(|(avg, n)| format!("CSAT averages {avg:.2} of 5 over {n} ratings")),
+        "no_business_review_180_days" => match (f.days_since_review, f.customer_days) {
+            (Some(d), _) if d > days => Some(format!("the last business review was {d} days ago")),
+            (None, Some(c)) if c > days => {
+                Some(format!("no business review in {c} days as a customer"))
+            }
+            _ => None,
+        },
+        "implementation_delayed" => f
+            .implementation_delay_days
+            .filter(|d| *d > days)
+            .map(|d| format!("go-live is {d} days past target")),
+        "downtime_over_5h" => f
+            .downtime_hours_month
+            .filter(|h| *h > t)
+            .map(|h| format!("{h:.1} h of downtime this month")),
+        "data_quality_unresolved" => f.data_quality_red.clone(),
+        "multi_year_contract" => f
+            .contract_days
+            .filter(|d| *d > 400)
+            .map(|d| format!("a {:.1}-year contract", d as f64 / 365.0)),
+        "expansion_ongoing" => (f.open_opportunities > 0)
+            .then(|| format!("{} open expansion opportunities", f.open_opportunities)),
+        "sponsor_engaged" => f
+            .days_since_sponsor_call
+            .filter(|d| *d <= days)
+            .map(|d| format!("a call with the executive sponsor {d} days ago")),
+        "proactive_feedback" => (f.feedback_90d > 0)
+            .then(|| format!("{} feedback items in the last {days} days", f.feedback_90d)),
+        "nps_dropped_20" => match (f.nps, f.nps_month_ago) {
+            (Some(now), Some(before)) if before - now > t => {
+                Some(format!("NPS fell from {before:.0} to {now:.0}"))
+            }
+            _ => None,
+        },
+        "billing_tickets_finance" => (f.billing_tickets_from_finance_30d > 0).then(|| {
+            format!(
+                "{} billing tickets from finance contacts in the last 30 days",
+                f.billing_tickets_from_finance_30d
+            )
+        }),
+        "bad_csat_3_tickets" => (f.bad_csat_90d as f64 >= t).then(|| {
+            format!(
+                "{} tickets rated 2 or less (or bad) in 90 days",
+                f.bad_csat_90d
+            )
+        }),
+        "no_expansion_after_6_months" => match f.customer_days {
+            Some(c) if c > days && f.opportunities_ever == 0 => {
+                Some(format!("no expansion discussed in {c} days as a customer"))
+            }
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -425,6 +649,318 @@ mod tests {
         assert_eq!(key(BandFamily::Nps, -20.0), Some("nps_below_30"));
         assert_eq!(key(BandFamily::Nps, 30.0), Some("nps_30_50"));
         assert_eq!(key(BandFamily::Nps, 50.0), None);
+    }
+
+    fn keys(a: &[Applied]) -> Vec<&str> {
+        a.iter().map(|x| x.key.as_str()).collect()
+    }
+
+    #[test]
+    fn each_computed_factor_reproduces() {
+        let t = default_factors();
+        let none = evaluate(&t, &Facts::default(), &[]);
+        assert!(none.is_empty(), "no data counts against nobody: {none:?}");
+        let cases: Vec<(Facts, &str)> = vec![
+            (
+                Facts {
+                    days_to_contract_end: Some(90),
+                    ..Default::default()
+                },
+                "contract_final_90_days",
+            ),
+            (
+                Facts {
+                    days_to_renewal: Some(-1),
+                    ..Default::default()
+                },
+                "renewal_past_due",
+            ),
+            (
+                Facts {
+                    dau_pct: Some(9.9),
+                    ..Default::default()
+                },
+                "dau_below_10",
+            ),
+            (
+                Facts {
+                    dau_pct: Some(29.9),
+                    ..Default::default()
+                },
+                "dau_10_30",
+            ),
+            (
+                Facts {
+                    dau_pct: Some(30.0),
+                    ..Default::default()
+                },
+                "dau_30_50",
+            ),
+            (
+                Facts {
+                    training_pct: Some(29.0),
+                    ..Default::default()
+                },
+                "training_below_30",
+            ),
+            (
+                Facts {
+                    usage_30d: Some(0.0),
+                    ..Default::default()
+                },
+                "no_feature_usage_30_days",
+            ),
+            (
+                Facts {
+                    tickets_30d: 4,
+                    escalations_30d: 2,
+                    ..Default::default()
+                },
+                "many_tickets_30_days",
+            ),
+            (
+                Facts {
+                    nps: Some(29.0),
+                    ..Default::default()
+                },
+                "nps_below_30",
+            ),
+            (
+                Facts {
+                    nps: Some(49.0),
+                    ..Default::default()
+                },
+                "nps_30_50",
+            ),
+            (
+                Facts {
+                    csat_avg_90d: Some((2.9, 4)),
+                    ..Default::default()
+                },
+                "csat_below_3",
+            ),
+            (
+                Facts {
+                    days_since_review: Some(181),
+                    ..Default::default()
+                },
+                "no_business_review_180_days",
+            ),
+            (
+                Facts {
+                    implementation_delay_days: Some(15),
+                    ..Default::default()
+                },
+                "implementation_delayed",
+            ),
+            (
+                Facts {
+                    downtime_hours_month: Some(5.5),
+                    ..Default::default()
+                },
+                "downtime_over_5h",
+            ),
+            (
+                Facts {
+                    data_quality_red: Some("validation 90 %".into()),
+                    ..Default::default()
+                },
+                "data_quality_unresolved",
+            ),
+            (
+                Facts {
+                    contract_days: Some(1095),
+                    ..Default::default()
+                },
+                "multi_year_contract",
+            ),
+            (
+                Facts {
+                    open_opportunities: 1,
+                    opportunities_ever: 1,
+                    ..Default::default()
+                },
+                "expansion_ongoing",
+            ),
+            (
+                Facts {
+                    days_since_sponsor_call: Some(30),
+                    ..Default::default()
+                },
+                "sponsor_engaged",
+            ),
+            (
+                Facts {
+                    feedback_90d: 2,
+                    ..Default::default()
+                },
+                "proactive_feedback",
+            ),
+            (
+                Facts {
+                    nps: Some(60.0),
+                    nps_month_ago: Some(81.0),
+                    ..Default::default()
+                },
+                "nps_dropped_20",
+            ),
+            (
+                Facts {
+                    billing_tickets_from_finance_30d: 1,
+                    ..Default::default()
+                },
+                "billing_tickets_finance",
+            ),
+            (
+                Facts {
+                    bad_csat_90d: 3,
+                    ..Default::default()
+                },
+                "bad_csat_3_tickets",
+            ),
+            (
+                Facts {
+                    customer_days: Some(181),
+                    ..Default::default()
+                },
+                "no_expansion_after_6_months",
+            ),
+        ];
+        for (facts, key) in cases {
+            let applied = evaluate(&t, &facts, &[]);
+            assert!(keys(&applied).contains(&key), "{key}: {applied:?}");
+            assert!(applied.iter().all(|a| !a.evidence.is_empty()));
+        }
+        // Edges that do not count.
+        for facts in [
+            Facts {
+                days_to_contract_end: Some(91),
+                ..Default::default()
+            },
+            Facts {
+                dau_pct: Some(50.0),
+                ..Default::default()
+            },
+            Facts {
+                tickets_30d: 5,
+                ..Default::default()
+            },
+            Facts {
+                implementation_delay_days: Some(14),
+                ..Default::default()
+            },
+            Facts {
+                nps: Some(61.0),
+                nps_month_ago: Some(81.0),
+                ..Default::default()
+            },
+            Facts {
+                days_to_renewal: Some(-5),
+                churned: true,
+                ..Default::default()
+            },
+        ] {
+            assert_eq!(evaluate(&t, &facts, &[]), vec![], "{facts:?}");
+        }
+    }
+
+    #[test]
+    fn flags_count_with_their_note_and_tuning_changes_the_rule() {
+        let mut t = default_factors();
+        let flags = [Flag {
+            key: "sponsor_departed".into(),
+            note: "Ana left in May".into(),
+        }];
+        let a = evaluate(&t, &Facts::default(), &flags);
+        assert_eq!(a[0].points, 30);
+        assert_eq!(a[0].evidence, "flagged: Ana left in May");
+        // An admin halves the points and tightens the ticket threshold.
+        for f in &mut t {
+            if f.key == "sponsor_departed" {
+                f.points = 15;
+            }
+            if f.key == "many_tickets_30_days" {
+                f.threshold = Some(2.0);
+            }
+        }
+        let facts = Facts {
+            tickets_30d: 3,
+            ..Default::default()
+        };
+        let s = score(evaluate(&t, &facts, &flags));
+        assert_eq!(s.risk, 25);
+        assert_eq!(s.level, Level::Yellow);
+    }
+
+    #[test]
+    fn the_policys_sanity_examples() {
+        let t = default_factors();
+        // New, highly adopted, engaged: around 5, GREEN.
+        let new = Facts {
+            customer_days: Some(60),
+            dau_pct: Some(72.0),
+            training_pct: Some(90.0),
+            contract_days: Some(365),
+            days_since_sponsor_call: Some(10),
+            nps: Some(45.0),
+            ..Default::default()
+        };
+        let s = score(evaluate(&t, &new, &[]));
+        assert_eq!(s.level, Level::Green, "{s:?}");
+        // 6 months in, adoption declining, no expansion: around 35, YELLOW.
+        let drifting = Facts {
+            customer_days: Some(190),
+            dau_pct: Some(25.0),
+            nps: Some(42.0),
+            days_since_review: Some(200),
+            ..Default::default()
+        };
+        let s = score(evaluate(
+            &t,
+            &drifting,
+            &[Flag {
+                key: "competitor_evaluation".into(),
+                note: "mentioned on a call".into(),
+            }],
+        ));
+        assert_eq!(s.level, Level::Yellow, "{s:?}");
+        // Renewal in 60 days, low satisfaction, budget concerns: around 50, ORANGE.
+        let renewal = Facts {
+            customer_days: Some(300),
+            days_to_contract_end: Some(60),
+            csat_avg_90d: Some((2.6, 9)),
+            nps: Some(35.0),
+            ..Default::default()
+        };
+        let s = score(evaluate(
+            &t,
+            &renewal,
+            &[Flag {
+                key: "budget_cuts".into(),
+                note: "CFO memo".into(),
+            }],
+        ));
+        assert_eq!(s.level, Level::Orange, "{s:?}");
+        // Operational issues, key stakeholder leaving, renewal at risk: around 75, RED.
+        let red = Facts {
+            customer_days: Some(400),
+            days_to_contract_end: Some(45),
+            downtime_hours_month: Some(7.0),
+            tickets_30d: 9,
+            open_opportunities: 0,
+            opportunities_ever: 1,
+            days_since_review: Some(30),
+            ..Default::default()
+        };
+        let s = score(evaluate(
+            &t,
+            &red,
+            &[Flag {
+                key: "stakeholder_departed".into(),
+                note: "CTO resigned".into(),
+            }],
+        ));
+        assert_eq!((s.risk, s.level), (70, Level::Red), "{s:?}");
     }
 
     #[test]
