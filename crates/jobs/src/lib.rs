@@ -18,7 +18,9 @@
 //!   deferral is logged: an e-mail is never dropped for want of a server.
 //!
 //! * The **schedule** makes the Friday drafts of the weekly status reports
-//!   (checked every minute; see `steward_store::status_reports`).
+//!   (checked every minute; see `steward_store::status_reports`) and the
+//!   nightly recompute of every account's health (from 02:00 UTC). Accounts
+//!   whose inputs changed are recomputed by the SLA loop within a tick.
 //!
 //! Work is claimed in the database, so several processes sharing one
 //! PostgreSQL database each do part of it and nothing twice.
@@ -104,18 +106,39 @@ async fn sla_loop(store: Store, now: Now, mut shutdown: watch::Receiver<bool>) {
             Ok(_) => {}
             Err(e) => tracing::error!(error = %e, "automation tick failed"),
         }
+        match store.recompute_dirty_health(now(), BATCH).await {
+            Ok(r) if r.accounts as i64 >= BATCH => continue,
+            Ok(r) if r.level_changes > 0 => tracing::info!(
+                health.accounts = r.accounts,
+                health.level_changes = r.level_changes,
+                health.playbooks = r.playbooks,
+                health.alerts = r.alerts,
+                "recomputed health"
+            ),
+            Ok(_) => {}
+            Err(e) => tracing::error!(error = %e, "health recompute failed"),
+        }
         if pause(&mut shutdown, TICK).await {
             return;
         }
     }
 }
 
-/// Calendar work that is due at most once a day: the Friday drafts of the
-/// weekly status reports. Checked every [`SCHEDULE_TICK`].
+/// Calendar work that is due at most once a day: the nightly health
+/// recompute and the Friday drafts of the weekly status reports. Checked every [`SCHEDULE_TICK`].
 async fn schedule_loop(store: Store, now: Now, mut shutdown: watch::Receiver<bool>) {
     loop {
         if *shutdown.borrow() {
             return;
+        }
+        match store.nightly_health(now()).await {
+            Ok(Some(r)) => tracing::info!(
+                health.accounts = r.accounts,
+                health.level_changes = r.level_changes,
+                "nightly health recompute"
+            ),
+            Ok(None) => {}
+            Err(e) => tracing::error!(error = %e, "nightly health recompute failed"),
         }
         match store.make_friday_drafts(now()).await {
             Ok(n) if n > 0 => tracing::info!(reports.drafted = n, "drafted weekly status reports"),

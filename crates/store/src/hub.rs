@@ -170,6 +170,7 @@ impl Store {
         };
         self.apply_communication_tx(&mut tx, actor, id, input, now)
             .await?;
+        self.mark_health_dirty(&mut tx, org, now).await?;
         self.commit(tx).await?;
         self.communication(actor, id).await
     }

@@ -15,6 +15,7 @@ pub mod db;
 pub mod error;
 pub mod escalation;
 pub mod groups;
+pub mod health;
 pub mod hub;
 pub mod jobs;
 pub mod metrics;

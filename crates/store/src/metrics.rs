@@ -247,6 +247,7 @@ impl Store {
         let added = self
             .insert_measurements_tx(&mut tx, org, &name, &plan.plan, parsed, "api", now)
             .await?;
+        self.mark_health_dirty(&mut tx, org, now).await?;
         self.commit(tx).await?;
         Ok(added)
     }
@@ -273,6 +274,7 @@ impl Store {
         let added = self
             .insert_measurements_tx(&mut tx, org, &name, &plan.plan, rows, "csv", now)
             .await?;
+        self.mark_health_dirty(&mut tx, org, now).await?;
         self.commit(tx).await?;
         Ok(added)
     }

@@ -1109,6 +1109,8 @@ impl Store {
         .fetch_one(&mut *tx)
         .await?;
         let o = opportunity_from_row(&row)?;
+        self.mark_health_dirty(&mut tx, p.organization_id, now)
+            .await?;
         self.commit(tx).await?;
         Ok(o)
     }

@@ -848,6 +848,10 @@ impl Store {
             .await?;
         self.run_triggers_tx(tx, None, &mut ticket, via, now)
             .await?;
+        // The account's ticket count is an input of its health (§9).
+        if let Some(org) = ticket.organization_id {
+            self.mark_health_dirty(tx, org, now).await?;
+        }
         Ok((ticket, audit))
     }
 

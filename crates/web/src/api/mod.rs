@@ -3,6 +3,7 @@
 
 mod escalations;
 mod groups;
+mod health;
 mod hub;
 mod jobs;
 mod metrics;
@@ -59,6 +60,7 @@ fn all() -> Routes {
         .chain(templates::routes())
         .chain(jobs::routes())
         .chain(projects::routes())
+        .chain(health::routes())
         .chain(misc::routes())
         .collect()
 }

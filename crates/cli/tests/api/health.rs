@@ -1,0 +1,337 @@
+//! Churn risk and health (issue 5; policies.md §9) over HTTP: a score
+//! explained by its factors, flags, playbooks without duplicates, the
+//! GREEN → worse alert, the factor table as data, dirty-account
+//! recomputation, interventions, roles.
+
+use reqwest::Method;
+use serde_json::{Value, json};
+use steward_domain::{Role, time::parse_rfc3339};
+use steward_web::Clock;
+
+use crate::helpers::{TestApp, json_of, spawn_app_with_clock};
+
+async fn health(app: &TestApp, org: i64) -> Value {
+    app.get_json(&format!("/api/v2/organizations/{org}/health.json"))
+        .await["health"]
+        .clone()
+}
+
+fn factor_keys(h: &Value) -> Vec<String> {
+    h["explanation"]["factors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["key"].as_str().unwrap().to_string())
+        .collect()
+}
+
+async fn tasks_titled(app: &TestApp, org: i64, needle: &str) -> usize {
+    app.get_json(&format!(
+        "/api/v2/tasks.json?organization_id={org}&per_page=100"
+    ))
+    .await["tasks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| t["title"].as_str().unwrap().contains(needle))
+        .count()
+}
+
+#[tokio::test]
+async fn a_score_is_explained_and_level_changes_act() {
+    let t0 = parse_rfc3339("2026-11-24T15:00:00Z").unwrap();
+    let app = spawn_app_with_clock(Clock::fixed(t0)).await;
+    let org = app
+        .post_json(
+            "/api/v2/organizations.json",
+            json!({"organization": {"name": "Riskline", "contract_start": "2026-06-01", "contract_end": "2027-01-23"}}),
+        )
+        .await["organization"]["id"]
+        .as_i64()
+        .unwrap();
+    let (customer, _, _) = app.user_with_token(Role::EndUser, Some(org)).await;
+    for i in 0..6 {
+        app.post_json(
+            "/api/v2/tickets.json",
+            json!({"ticket": {"subject": format!("Issue {i}"), "comment": {"body": "x"}, "requester_id": customer}}),
+        )
+        .await;
+    }
+    // Contract ends in 60 days (+10), 6 tickets in 30 days (+10), 176 days a
+    // customer: no review or expansion factors yet.
+    let h = health(&app, org).await;
+    assert_eq!(h["risk_score"], 20, "{h}");
+    assert_eq!(h["health_score"], 80);
+    assert_eq!(h["level"], "green");
+    let keys = factor_keys(&h);
+    assert_eq!(
+        keys,
+        ["contract_final_90_days", "many_tickets_30_days"],
+        "{h}"
+    );
+    let evidence = h["explanation"]["factors"][1]["evidence"].as_str().unwrap();
+    assert!(evidence.contains("6 tickets"), "{evidence}");
+    assert!(
+        h["explanation"]["summary"]
+            .as_str()
+            .unwrap()
+            .starts_with("risk 20")
+    );
+
+    // A CSM flags the sponsor's departure: 50, ORANGE → playbook + alert.
+    let (_, csm, csm_token) = app.user_with_token(Role::Csm, None).await;
+    let resp = app
+        .request_as(
+            Method::POST,
+            &format!("/api/v2/organizations/{org}/risk_flags.json"),
+            &csm,
+            &csm_token,
+        )
+        .json(&json!({"risk_flag": {"factor": "sponsor_departed", "note": "Ana left on 20 Nov"}}))
+        .send()
+        .await
+        .unwrap();
+    let made = json_of(resp, 201).await;
+    assert_eq!(made["health"]["risk_score"], 50);
+    assert_eq!(made["health"]["level"], "orange");
+    let flag = made["risk_flag"]["id"].as_i64().unwrap();
+    let h = health(&app, org).await;
+    let sponsor = h["explanation"]["factors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["key"] == "sponsor_departed")
+        .unwrap()
+        .clone();
+    assert_eq!(sponsor["points"], 30);
+    assert_eq!(sponsor["evidence"], "flagged: Ana left on 20 Nov");
+    assert_eq!(
+        tasks_titled(&app, org, "Riskline: VP-level executive call").await,
+        1
+    );
+    assert_eq!(
+        tasks_titled(&app, org, "Health alert: Riskline is ORANGE").await,
+        1
+    );
+    let outbox = app.get_json("/api/v2/outbox.json?kind=slack").await;
+    let alerts: Vec<&Value> = outbox["outbox"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["payload"]["channel"] == "#escalations")
+        .collect();
+    assert_eq!(alerts.len(), 1, "{outbox}");
+    let text = alerts[0]["payload"]["text"].as_str().unwrap();
+    assert!(
+        text.contains("from GREEN to ORANGE") && text.contains("Executive sponsor departed"),
+        "{text}"
+    );
+
+    // Clearing the flag goes back to GREEN; re-flagging within 30 days
+    // alerts again but does not repeat the playbook.
+    let resp = app
+        .admin(
+            Method::DELETE,
+            &format!("/api/v2/organizations/{org}/risk_flags/{flag}.json"),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 204);
+    assert_eq!(health(&app, org).await["level"], "green");
+    app.clock.set(t0 + 5 * 86_400);
+    app.post_json(
+        &format!("/api/v2/organizations/{org}/risk_flags.json"),
+        json!({"risk_flag": {"factor": "sponsor_departed", "note": "confirmed: Ana left"}}),
+    )
+    .await;
+    assert_eq!(health(&app, org).await["level"], "orange");
+    assert_eq!(
+        tasks_titled(&app, org, "Riskline: VP-level executive call").await,
+        1,
+        "no duplicate playbook"
+    );
+    assert_eq!(tasks_titled(&app, org, "Health alert: Riskline").await, 2);
+    // History keeps every change.
+    let h = health(&app, org).await;
+    let levels: Vec<&str> = h["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x["level"].as_str().unwrap())
+        .collect();
+    assert_eq!(levels, ["green", "orange", "green", "orange"], "{h}");
+}
+
+#[tokio::test]
+async fn changes_mark_accounts_for_recompute_and_the_table_is_data() {
+    let t0 = parse_rfc3339("2026-11-24T15:00:00Z").unwrap();
+    let app = spawn_app_with_clock(Clock::fixed(t0)).await;
+    let org = app.org("Dirty Co", false).await;
+    assert_eq!(health(&app, org).await["risk_score"], 0);
+    let (customer, _, _) = app.user_with_token(Role::EndUser, Some(org)).await;
+    for _ in 0..3 {
+        app.post_json(
+            "/api/v2/tickets.json",
+            json!({"ticket": {"subject": "Help", "comment": {"body": "x"}, "requester_id": customer}}),
+        )
+        .await;
+    }
+    // An admin lowers the ticket threshold to 2 and doubles its points.
+    let mut table = app.get_json("/api/v2/health/factors.json").await["factors"].clone();
+    for f in table.as_array_mut().unwrap() {
+        if f["key"] == "many_tickets_30_days" {
+            f["threshold"] = json!(2.0);
+            f["points"] = json!(20);
+        }
+    }
+    app.put_json(
+        "/api/v2/health/factors.json",
+        json!({"factors": table.clone()}),
+    )
+    .await;
+    // The worker's step: dirty accounts are recomputed.
+    let done = app.store.recompute_dirty_health(t0, 500).await.unwrap();
+    assert!(done.accounts >= 1);
+    let h = health(&app, org).await;
+    assert_eq!(h["risk_score"], 20, "{h}");
+    assert_eq!(factor_keys(&h), ["many_tickets_30_days"]);
+    assert_eq!(
+        app.store
+            .recompute_dirty_health(t0, 500)
+            .await
+            .unwrap()
+            .accounts,
+        0
+    );
+
+    // Bad tables are refused whole.
+    let mut missing = table.clone();
+    missing
+        .as_array_mut()
+        .unwrap()
+        .retain(|f| f["key"] != "renewal_past_due");
+    let mut invented = table.clone();
+    invented
+        .as_array_mut()
+        .unwrap()
+        .push(json!({"key": "moon_phase", "label": "Moon", "points": 5, "source": "computed"}));
+    let mut twice = table.clone();
+    twice.as_array_mut().unwrap().push(table[0].clone());
+    for bad in [missing, invented, twice, json!("nope")] {
+        let resp = app
+            .admin(Method::PUT, "/api/v2/health/factors.json")
+            .json(&json!({"factors": bad}))
+            .send()
+            .await
+            .unwrap();
+        json_of(resp, 422).await;
+    }
+    // A new flag factor may be added, and then flagged.
+    let mut added = table.clone();
+    added.as_array_mut().unwrap().push(json!({"key": "key_user_churned", "label": "Key user churned", "points": 8, "source": "flag"}));
+    app.put_json("/api/v2/health/factors.json", json!({"factors": added}))
+        .await;
+    app.post_json(
+        &format!("/api/v2/organizations/{org}/risk_flags.json"),
+        json!({"risk_flag": {"factor": "key_user_churned", "note": "power user moved on"}}),
+    )
+    .await;
+    assert_eq!(health(&app, org).await["risk_score"], 28);
+    // Flags need a known factor and a note.
+    for body in [
+        json!({"risk_flag": {"factor": "nope", "note": "x"}}),
+        json!({"risk_flag": {"factor": "budget_cuts"}}),
+        json!({"risk_flag": {"factor": "budget_cuts", "note": "x", "expires_at": "2020-01-01T00:00:00Z"}}),
+        json!({"risk_flag": {"factor": "dau_below_10", "note": "bands are computed"}}),
+    ] {
+        let resp = app
+            .admin(
+                Method::POST,
+                &format!("/api/v2/organizations/{org}/risk_flags.json"),
+            )
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        json_of(resp, 422).await;
+    }
+    // The portfolio lists accounts riskiest first.
+    let p = app.get_json("/api/v2/health/accounts.json").await;
+    assert_eq!(p["accounts"][0]["name"], "Dirty Co");
+    let resp = app
+        .admin(Method::GET, "/api/v2/health/accounts.json?level=purple")
+        .send()
+        .await
+        .unwrap();
+    json_of(resp, 400).await;
+}
+
+#[tokio::test]
+async fn interventions_and_roles() {
+    let app =
+        spawn_app_with_clock(Clock::fixed(parse_rfc3339("2026-11-24T15:00:00Z").unwrap())).await;
+    let org = app.org("Rescue Co", false).await;
+    let (csm, csm_email, csm_token) = app.user_with_token(Role::Csm, None).await;
+    let made = app
+        .post_json(
+            &format!("/api/v2/organizations/{org}/interventions.json"),
+            json!({"intervention": {"primary_issue": "Adoption stalled at 20 % DAU", "owner_id": csm, "target_date": "2027-01-15"}}),
+        )
+        .await["intervention"]
+        .clone();
+    assert_eq!(made["status"], "active");
+    assert_eq!(made["started_on"], "2026-11-24");
+    let id = made["id"].as_i64().unwrap();
+    let resp = app
+        .request_as(
+            Method::PUT,
+            &format!("/api/v2/interventions/{id}.json"),
+            &csm_email,
+            &csm_token,
+        )
+        .json(&json!({"intervention": {"progress": 40, "notes": "Training sessions booked"}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(json_of(resp, 200).await["intervention"]["progress"], 40);
+    let resp = app
+        .admin(Method::PUT, &format!("/api/v2/interventions/{id}.json"))
+        .json(&json!({"intervention": {"progress": 140}}))
+        .send()
+        .await
+        .unwrap();
+    json_of(resp, 422).await;
+    assert_eq!(
+        health(&app, org).await["interventions"][0]["primary_issue"],
+        "Adoption stalled at 20 % DAU"
+    );
+    // Customers never see scores; agents cannot change the model.
+    let (_, email, token) = app.user_with_token(Role::EndUser, Some(org)).await;
+    let resp = app
+        .request_as(
+            Method::GET,
+            &format!("/api/v2/organizations/{org}/health.json"),
+            &email,
+            &token,
+        )
+        .send()
+        .await
+        .unwrap();
+    json_of(resp, 403).await;
+    let (_, email, token) = app.user_with_token(Role::Agent, None).await;
+    let table = app.get_json("/api/v2/health/factors.json").await;
+    let resp = app
+        .request_as(Method::PUT, "/api/v2/health/factors.json", &email, &token)
+        .json(&table)
+        .send()
+        .await
+        .unwrap();
+    json_of(resp, 403).await;
+    let resp = app
+        .admin(Method::GET, "/api/v2/organizations/999999/health.json")
+        .send()
+        .await
+        .unwrap();
+    json_of(resp, 404).await;
+}
