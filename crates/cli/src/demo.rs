@@ -244,6 +244,8 @@ pub async fn load(store: &Store, tickets: usize, now: i64) -> anyhow::Result<()>
     // one active account whose 30 days are over.
     let mut onboarding: Vec<(i64, Vec<i64>)> = Vec::new();
     let mut finished: Option<(i64, Vec<i64>)> = None;
+    // At-risk accounts get a CSM's flags, so the risk model has stories.
+    let mut at_risk: Vec<i64> = Vec::new();
     for (i, name) in COMPANIES.iter().enumerate() {
         let acv_dollars: i64 = match i % 3 {
             0 => rng.gen_range(110_000..=450_000),
@@ -338,6 +340,9 @@ pub async fn load(store: &Store, tickets: usize, now: i64) -> anyhow::Result<()>
             1 => 3,
             _ => 1,
         };
+        if status == AccountStatus::AtRisk {
+            at_risk.push(org.id);
+        }
         if status == AccountStatus::Onboarding && !people.is_empty() {
             onboarding.push((org.id, people.clone()));
         } else if status == AccountStatus::Active && finished.is_none() && !people.is_empty() {
@@ -545,6 +550,29 @@ pub async fn load(store: &Store, tickets: usize, now: i64) -> anyhow::Result<()>
     onboarding.extend(finished);
     let projects =
         projects::load(store, &admin, &staff.by_role, &onboarding, &mut rng, now).await?;
+    // Health: the CSMs' flags on the at-risk accounts, then every score.
+    let flags: [&[(&str, &str)]; 3] = [
+        &[
+            ("sponsor_departed", "The VP who signed left in October"),
+            ("contract_disputed", "Disputing the renewal price"),
+        ],
+        &[(
+            "competitor_evaluation",
+            "Asked for a feature comparison with a competitor",
+        )],
+        &[
+            ("stakeholder_departed", "Their admin lead resigned"),
+            ("integration_failures", "Nightly sync failing since Monday"),
+        ],
+    ];
+    for (org, list) in at_risk.iter().zip(flags) {
+        for (key, note) in list {
+            store
+                .set_risk_flag(&admin, *org, key, note, None, now)
+                .await?;
+        }
+    }
+    let health = store.recompute_health(None, now).await?;
     let token = steward_store::auth::generate_token();
     store
         .add_api_token(staff.admin.id, &token, "demo token", now)
@@ -552,6 +580,7 @@ pub async fn load(store: &Store, tickets: usize, now: i64) -> anyhow::Result<()>
     tracing::info!(
         tickets = created,
         projects,
+        health.playbooks,
         organizations = COMPANIES.len(),
         duration_ms = started.elapsed().as_millis() as u64,
         "loaded the demo portfolio"
