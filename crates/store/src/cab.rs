@@ -164,7 +164,8 @@ impl Store {
         now: i64,
     ) -> Result<Eligibility> {
         may_read(actor)?;
-        let mut tx = self.begin().await?;
+        // Read-only: a transaction on the read pool keeps the writer free.
+        let mut tx = self.read.begin().await?;
         let e = self
             .eligibility_tx(&mut tx, org, reference, date_of(now))
             .await?;
@@ -176,7 +177,8 @@ impl Store {
     /// so a board of 5–7 can be spread across both.
     pub async fn cab_candidates(&self, actor: &Actor, now: i64) -> Result<Vec<Eligibility>> {
         may_read(actor)?;
-        let mut tx = self.begin().await?;
+        // Read-only: a transaction on the read pool keeps the writer free.
+        let mut tx = self.read.begin().await?;
         // Only accounts passing the ACV bar can be eligible: the index-free
         // prefilter keeps the per-account work to plausible candidates.
         let ids: Vec<i64> = sqlx::query(

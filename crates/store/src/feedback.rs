@@ -20,7 +20,9 @@
 //!   the templates issue).
 //! - **Tickets tagged `feedback`** become an item (source support_tickets)
 //!   in the transaction that adds the tag, once per ticket (a unique index on
-//!   `ticket_id`); see [`Store::feedback_from_ticket_tx`].
+//!   `ticket_id`); see [`Store::feedback_from_ticket_tx`]. Such an item is
+//!   filed as category support, sentiment neutral, without a theme, for a
+//!   CSM to triage; its text is the subject and first comment.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -129,6 +131,8 @@ pub struct StoredDecision {
     pub decided_by: i64,
     /// E-mails enqueued by this call (0 when the decision already stood).
     pub notified: usize,
+    /// False when the call repeated the standing decision (nothing new).
+    pub recorded: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -174,6 +178,7 @@ fn decision_row(r: &AnyRow) -> Result<StoredDecision> {
         decided_at: r.try_get("decided_at")?,
         decided_by: r.try_get("decided_by")?,
         notified: 0,
+        recorded: false,
     })
 }
 
@@ -515,7 +520,8 @@ impl Store {
 
     pub async fn feedback_theme(&self, actor: &Actor, id: i64) -> Result<Theme> {
         may_read(actor)?;
-        let mut tx = self.begin().await?;
+        // A read-only transaction on the read pool: the writer stays free.
+        let mut tx = self.read.begin().await?;
         let t = self.theme_tx(&mut tx, id).await?;
         tx.rollback().await?;
         Ok(t)
@@ -744,6 +750,7 @@ impl Store {
             .await?
             .ok_or(StoreError::NotFound("feedback decision"))?;
         stored.notified = notified;
+        stored.recorded = true;
         self.commit(tx).await?;
         Ok(stored)
     }

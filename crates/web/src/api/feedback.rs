@@ -355,14 +355,11 @@ async fn decide(
             "is required".into(),
         )]));
     };
-    let now = state.now();
-    let before = state.store.feedback_decisions(&actor, id).await?.len();
     let d = state
         .store
-        .decide_feedback_theme(&actor, id, kind, &draft, now)
+        .decide_feedback_theme(&actor, id, kind, &draft, state.now())
         .await?;
-    let after = state.store.feedback_decisions(&actor, id).await?.len();
-    let status = if after > before {
+    let status = if d.recorded {
         created()
     } else {
         axum::http::StatusCode::OK
