@@ -320,6 +320,35 @@ async fn themes_merge_count_accounts_and_decisions_reach_every_requester_once() 
         .await
         .unwrap();
     assert_eq!(resp.status().as_u16(), 403);
+    // Viewers read but do not write; a merged theme takes no decision.
+    let (_, ve, vt) = app.user_with_token(Role::Viewer, None).await;
+    let resp = app
+        .request_as(Method::GET, "/api/v2/feedback_themes.json", &ve, &vt)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 200);
+    let resp = app
+        .request_as(
+            Method::POST,
+            &format!("/api/v2/feedback_themes/{sso}/shipped.json"),
+            &ve,
+            &vt,
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 403);
+    let resp = app
+        .admin(
+            Method::POST,
+            &format!("/api/v2/feedback_themes/{saml}/decisions.json"),
+        )
+        .json(&json!({"feedback_decision": {"decision": "backlog"}}))
+        .send()
+        .await
+        .unwrap();
+    assert!(json_of(resp, 409).await["error"].is_string());
     // Bad item bodies are 4xx JSON.
     for bad in [
         json!({"feedback_item": {"source": "twitter", "category": "product", "sentiment": "positive", "text": "x"}}),
