@@ -8,10 +8,12 @@
 
 pub mod account;
 pub mod automation;
+pub mod cab;
 pub mod calendar;
 pub mod credits;
 pub mod escalation;
 pub mod exclusions;
+pub mod feedback;
 pub mod health;
 pub mod hub;
 pub mod metrics;

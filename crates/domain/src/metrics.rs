@@ -827,7 +827,7 @@ pub enum CsvError {
 }
 
 /// Splits one CSV line; quoted fields may hold commas and `""`.
-fn split_csv_line(line: &str) -> Result<Vec<String>, String> {
+pub fn split_csv_line(line: &str) -> Result<Vec<String>, String> {
     let mut cells = Vec::new();
     let mut cur = String::new();
     let mut chars = line.chars().peekable();

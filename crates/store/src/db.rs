@@ -412,6 +412,15 @@ const MIGRATIONS: &[Migration] = &[
         postgres_after: &[],
     },
     Migration {
+        version: 13,
+        name: "feedback",
+        common_before: &[include_str!("../migrations/0013_feedback.sql")],
+        sqlite: &[],
+        postgres: &[],
+        common_after: &[],
+        postgres_after: &[],
+    },
+    Migration {
         version: 14,
         name: "health",
         common_before: &[include_str!("../migrations/0014_health.sql")],

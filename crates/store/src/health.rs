@@ -20,9 +20,9 @@
 //!   level (or to any worse level) raises an alert: a task for the CS
 //!   Manager due in a day and a Slack-compatible message to `#escalations`,
 //!   in the transaction that stores the score.
-//! * **Sources not yet in Steward** (surveys, CSAT, feedback) read the
-//!   baseline metrics for now: NPS is the latest `user_satisfaction.nps`
-//!   measurement; usage is `user_adoption.workflows_per_user_day`.
+//! * **Proactive feedback** counts `feedback_items` of the last 90 days.
+//!   NPS is the latest `user_satisfaction.nps` measurement until surveys
+//!   feed it; usage is `user_adoption.workflows_per_user_day`.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -492,6 +492,23 @@ impl Store {
             if let Some((f, _)) = out.get_mut(&org) {
                 f.open_opportunities = row_f64(&r, "open")? as i64;
                 f.opportunities_ever = r.try_get("ever")?;
+            }
+        }
+
+        // Feedback the account gave in the last 90 days.
+        for r in sqlx::query(&format!(
+            "SELECT organization_id, COUNT(*) AS n FROM feedback_items
+             WHERE created_at > $1 AND created_at <= $2 AND organization_id IS NOT NULL{} GROUP BY organization_id",
+            only("organization_id")
+        ))
+        .bind(now - 90 * DAY)
+        .bind(now)
+        .fetch_all(&mut *conn)
+        .await?
+        {
+            let org: i64 = r.try_get("organization_id")?;
+            if let Some((f, _)) = out.get_mut(&org) {
+                f.feedback_90d = r.try_get("n")?;
             }
         }
 

@@ -1505,6 +1505,11 @@ impl Store {
                 .bind(added)
                 .execute(&mut **tx)
                 .await?;
+            // Policies.md §11: tickets tagged as feedback feed the loop, in
+            // the same transaction (once per ticket; see crate::feedback).
+            if added == "feedback" {
+                self.feedback_from_ticket_tx(tx, id).await?;
+            }
         }
         Ok(())
     }

@@ -335,3 +335,29 @@ async fn interventions_and_roles() {
         .unwrap();
     json_of(resp, 404).await;
 }
+
+#[tokio::test]
+async fn proactive_feedback_lowers_the_risk() {
+    let t0 = parse_rfc3339("2026-11-24T15:00:00Z").unwrap();
+    let app = spawn_app_with_clock(Clock::fixed(t0)).await;
+    let org = app
+        .post_json(
+            "/api/v2/organizations.json",
+            json!({"organization": {"name": "Chatty Co", "contract_start": "2026-01-05", "contract_end": "2026-12-20"}}),
+        )
+        .await["organization"]["id"]
+        .as_i64()
+        .unwrap();
+    // 323 days a customer, no review (+5), no expansion (+5), contract ends in 26 days (+10).
+    assert_eq!(health(&app, org).await["risk_score"], 20);
+    app.post_json(
+        "/api/v2/feedback_items.json",
+        json!({"feedback_item": {"source": "advisory_interview", "category": "product", "sentiment": "positive",
+                                 "text": "Bulk edit would save us hours", "organization_id": org}}),
+    )
+    .await;
+    app.store.recompute_dirty_health(t0, 500).await.unwrap();
+    let h = health(&app, org).await;
+    assert_eq!(h["risk_score"], 15, "{h}");
+    assert!(factor_keys(&h).contains(&"proactive_feedback".to_string()));
+}

@@ -7,6 +7,7 @@ mod bad_input;
 mod cli;
 mod cluster;
 mod escalation;
+mod feedback;
 mod health;
 mod helpers;
 mod hub;

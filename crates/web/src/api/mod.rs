@@ -2,6 +2,7 @@
 //! also answers with a `.json` suffix, as Zendesk's do.
 
 mod escalations;
+mod feedback;
 mod groups;
 mod health;
 mod hub;
@@ -54,6 +55,7 @@ fn all() -> Routes {
         .chain(sla_reports::routes())
         .chain(escalations::routes())
         .chain(hub::routes())
+        .chain(feedback::routes())
         .chain(metrics::routes())
         .chain(rules::routes())
         .chain(tasks::routes())
