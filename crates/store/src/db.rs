@@ -411,6 +411,15 @@ const MIGRATIONS: &[Migration] = &[
         common_after: &[],
         postgres_after: &[],
     },
+    Migration {
+        version: 12,
+        name: "surveys",
+        common_before: &[include_str!("../migrations/0012_surveys.sql")],
+        sqlite: &[],
+        postgres: &[],
+        common_after: &[],
+        postgres_after: &[],
+    },
 ];
 
 async fn run_migrations(conn: &mut AnyConnection, dialect: Dialect) -> Result<()> {

@@ -11,6 +11,7 @@ mod openapi;
 mod orgs;
 mod projects;
 mod rules;
+mod satisfaction;
 mod search;
 mod sla_reports;
 mod slas;
@@ -59,6 +60,7 @@ fn all() -> Routes {
         .chain(templates::routes())
         .chain(jobs::routes())
         .chain(projects::routes())
+        .chain(satisfaction::routes())
         .chain(misc::routes())
         .collect()
 }

@@ -23,6 +23,27 @@ const ROUTES: &[(&str, &str, &str, &str, u16)] = &[
     ),
     (
         "get",
+        "/api/v2/satisfaction_ratings",
+        "Satisfaction ratings",
+        "List CSAT ratings (staff; ?score=good|bad|offered, ?start_time, ?end_time unix)",
+        200,
+    ),
+    (
+        "get",
+        "/api/v2/satisfaction_ratings/{id}",
+        "Satisfaction ratings",
+        "Show a CSAT rating",
+        200,
+    ),
+    (
+        "post",
+        "/api/v2/tickets/{id}/satisfaction_rating",
+        "Satisfaction ratings",
+        "The requester rates a solved or closed ticket good/bad or 1-5 (re-rating updates)",
+        200,
+    ),
+    (
+        "get",
         "/api/v2/tickets/count",
         "Tickets",
         "Count visible tickets",

@@ -211,6 +211,8 @@ async fn show(
         base: base(&state, &headers),
     };
     let mut body = json!({"ticket": ctx.render_one(&t).await?});
+    body["ticket"]["satisfaction_rating"] =
+        super::satisfaction::embedded(state.store.ticket_rating(id).await?.as_ref());
     // `include=slas,metric_events` (staff only: SLA internals).
     let include: Vec<&str> = params
         .get("include")
