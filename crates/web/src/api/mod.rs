@@ -7,6 +7,7 @@ mod hub;
 mod jobs;
 mod metrics;
 mod misc;
+mod nps;
 mod openapi;
 mod orgs;
 mod projects;
@@ -61,6 +62,7 @@ fn all() -> Routes {
         .chain(jobs::routes())
         .chain(projects::routes())
         .chain(satisfaction::routes())
+        .chain(nps::routes())
         .chain(misc::routes())
         .collect()
 }
@@ -70,7 +72,8 @@ pub fn routes() -> Router<AppState> {
     for (path, handler) in all() {
         r = both(r, path, handler);
     }
-    r.route("/api/v2/openapi.json", get(openapi::serve))
+    r.merge(crate::survey::routes())
+        .route("/api/v2/openapi.json", get(openapi::serve))
         .route("/", get(misc::home))
         .route("/healthz", get(misc::health))
         .fallback(misc::not_found)
