@@ -125,6 +125,31 @@ impl Audience {
     }
 }
 
+/// §10's "time live" segment of a response: whole months from the
+/// account's start (`YYYY-MM-DD`) to the answer (unix seconds), bucketed
+/// 0–3, 3–6, 6–12, 12+; `unknown` without a start date.
+pub fn time_live_segment(start: Option<&str>, answered_at: i64) -> &'static str {
+    let Some(start) = start.and_then(|s| crate::time::parse_date(s).ok()) else {
+        return "unknown";
+    };
+    let Ok(at) = jiff::Timestamp::from_second(answered_at) else {
+        return "unknown";
+    };
+    let day = jiff::tz::TimeZone::UTC.to_datetime(at).date();
+    let mut months = (i64::from(day.year()) - i64::from(start.year())) * 12
+        + i64::from(day.month())
+        - i64::from(start.month());
+    if day.day() < start.day() {
+        months -= 1;
+    }
+    match months {
+        i64::MIN..=2 => "0-3 months",
+        3..=5 => "3-6 months",
+        6..=11 => "6-12 months",
+        _ => "12+ months",
+    }
+}
+
 /// One question of the extended survey.
 #[derive(Debug, Clone, Serialize)]
 pub struct Question {
@@ -428,6 +453,17 @@ mod tests {
         assert!(Quarter::parse("2026-Q5").is_err());
         assert!(Quarter::parse("Q4").is_err());
         assert_eq!(Quarter::of_month(2026, 10).to_string(), "2026-Q4");
+    }
+
+    #[test]
+    fn time_live_buckets() {
+        let at = crate::time::parse_rfc3339("2026-11-02T14:00:00Z").unwrap();
+        assert_eq!(time_live_segment(None, at), "unknown");
+        assert_eq!(time_live_segment(Some("2026-08-03"), at), "0-3 months");
+        assert_eq!(time_live_segment(Some("2026-08-02"), at), "3-6 months");
+        assert_eq!(time_live_segment(Some("2026-05-02"), at), "6-12 months");
+        assert_eq!(time_live_segment(Some("2025-11-02"), at), "12+ months");
+        assert_eq!(time_live_segment(Some("2025-11-03"), at), "6-12 months");
     }
 
     #[test]

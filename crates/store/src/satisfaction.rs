@@ -3,7 +3,10 @@
 //! as `offered` in the transaction that solves the ticket, and turned into
 //! `good`/`bad` (with the optional 1–5 `rating`, see
 //! [`steward_domain::csat`]) when the requester answers. Re-rating updates
-//! the same row, as in Zendesk.
+//! the same row, as in Zendesk. Only the *transition* to solved offers a
+//! rating: tickets created already solved (imports of history) are not
+//! offered one, as in Zendesk, so importing years of tickets does not fill
+//! the table with stale offers.
 //!
 //! Who may rate: only the ticket's requester, and only while acting as an
 //! end user (staff rating their own tickets would skew CSAT), only once the

@@ -20,6 +20,9 @@
 //!   §10 follow-up tasks go to the first active CSM (lowest id), or the
 //!   first active admin when there is no CSM. Tasks are created in the
 //!   transaction that stores the response.
+//! - **Time live.** Segmented by months since the account's
+//!   `contract_start` (the account-level date Steward has; per-project
+//!   go-live dates live in projects and an account may have several).
 //! - **Report.** NPS and shares come from [`Tally`] (integers, half away
 //!   from zero, `null` without responses); response rate = answered
 //!   contacts / contacts sent to, in percent, rounded the same way.
@@ -31,7 +34,7 @@ use sqlx::{Row, any::AnyRow};
 use steward_domain::{
     Money, Role, Tier,
     nps::{Category, Tally, div_round_half_away, follow_ups},
-    survey::{Audience, Quarter},
+    survey::{Audience, Quarter, time_live_segment},
     time::Month,
 };
 
@@ -125,6 +128,9 @@ pub struct NpsReport {
     pub response_rate: Option<i32>,
     pub by_tier: BTreeMap<String, Tally>,
     pub by_industry: BTreeMap<String, Tally>,
+    /// Months from the account's contract start to the answer (§10's
+    /// "time live"; see `survey::time_live_segment`).
+    pub by_time_live: BTreeMap<String, Tally>,
     pub detractors: Vec<Detractor>,
 }
 
@@ -655,7 +661,7 @@ impl Store {
         .try_get("n")?;
         let rows = sqlx::query(
             "SELECT r.id, r.organization_id, r.user_id, r.score, r.category, r.reason, r.extended, r.answered_at,
-                    o.name AS org_name, o.industry, o.acv_cents, o.tier_pinned, u.name AS user_name
+                    o.name AS org_name, o.industry, o.contract_start, o.acv_cents, o.tier_pinned, u.name AS user_name
              FROM nps_responses r JOIN organizations o ON o.id = r.organization_id JOIN users u ON u.id = r.user_id
              WHERE r.campaign_id = $1 ORDER BY r.score, r.answered_at, r.id",
         )
@@ -665,6 +671,7 @@ impl Store {
         let mut tally = Tally::default();
         let mut by_tier: BTreeMap<String, Tally> = BTreeMap::new();
         let mut by_industry: BTreeMap<String, Tally> = BTreeMap::new();
+        let mut by_time_live: BTreeMap<String, Tally> = BTreeMap::new();
         let mut detractors = vec![];
         for r in &rows {
             let c = Category::parse(&r.try_get::<String, _>("category")?)?;
@@ -673,6 +680,11 @@ impl Store {
             by_tier.entry(tier.as_str().to_string()).or_default().add(c);
             let industry = opt_str(r, "industry")?.unwrap_or_else(|| "unknown".into());
             by_industry.entry(industry).or_default().add(c);
+            let live = time_live_segment(
+                opt_str(r, "contract_start")?.as_deref(),
+                r.try_get("answered_at")?,
+            );
+            by_time_live.entry(live.to_string()).or_default().add(c);
             if c == Category::Detractor {
                 detractors.push(Detractor {
                     response_id: r.try_get("id")?,
@@ -700,6 +712,7 @@ impl Store {
             response_rate,
             by_tier,
             by_industry,
+            by_time_live,
             detractors,
         })
     }

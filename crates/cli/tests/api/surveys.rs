@@ -249,7 +249,7 @@ async fn an_nps_survey_answered_through_the_public_pages() {
     let org = app
         .post_json(
             "/api/v2/organizations.json",
-            json!({"organization": {"name": "Survey Co", "industry": "fintech", "acv_cents": 20_000_000}}),
+            json!({"organization": {"name": "Survey Co", "industry": "fintech", "acv_cents": 20_000_000, "contract_start": "2026-06-15"}}),
         )
         .await["organization"]["id"]
         .as_i64()
@@ -426,6 +426,7 @@ async fn an_nps_survey_answered_through_the_public_pages() {
     assert_eq!(r["response_rate"], 67);
     assert_eq!(r["segments"]["tier"]["enterprise"]["responses"], 2);
     assert_eq!(r["segments"]["industry"]["fintech"]["nps"], 0);
+    assert_eq!(r["segments"]["time_live"]["3-6 months"]["responses"], 2);
     let list = r["detractor_list"].as_array().unwrap();
     assert_eq!(list.len(), 1);
     assert_eq!(list[0]["reason"], "Exports are slow & flaky");

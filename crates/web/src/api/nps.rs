@@ -75,6 +75,7 @@ fn report_json(r: &NpsReport) -> Value {
     v["segments"] = json!({
         "tier": r.by_tier.iter().map(|(k, t)| (k.clone(), tally_json(t))).collect::<serde_json::Map<_, _>>(),
         "industry": r.by_industry.iter().map(|(k, t)| (k.clone(), tally_json(t))).collect::<serde_json::Map<_, _>>(),
+        "time_live": r.by_time_live.iter().map(|(k, t)| (k.clone(), tally_json(t))).collect::<serde_json::Map<_, _>>(),
     });
     v["detractor_list"] = r
         .detractors
