@@ -13,7 +13,9 @@
 //!   accounts whose status and tier match the campaign's rules (default:
 //!   active accounts, every tier), minus `survey_unsubscribes`.
 //! - **Sending** creates every token and every outbox e-mail in one
-//!   transaction (STYLE rule 4); a campaign is sent once (`draft` → `sent`).
+//!   transaction (STYLE rule 4); a campaign is sent once (`draft` → `sent`,
+//!   claimed by a conditional UPDATE), by the API or, once `send_at` has
+//!   come, by the jobs' schedule loop ([`Store::send_due_campaigns`]).
 //! - **Reminders** go once per campaign, to contacts who have not answered
 //!   and whose link has not expired.
 //! - **Follow-up owner.** Steward has no per-account CSM field yet, so the
@@ -312,7 +314,18 @@ impl Store {
         may_write(actor)?;
         let mut tx = self.begin().await?;
         let c = self.campaign_tx(&mut tx, id).await?;
-        if c.status != "draft" {
+        // The claim: of two concurrent senders (the API and the scheduler,
+        // or two workers) only the one whose UPDATE finds the draft goes on;
+        // on PostgreSQL the other waits on the row lock, then finds 'sent'.
+        let claimed = sqlx::query(
+            "UPDATE nps_campaigns SET status = 'sent', sent_at = $1 WHERE id = $2 AND status = 'draft'",
+        )
+        .bind(now)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if claimed == 0 || c.status != "draft" {
             return Err(StoreError::Conflict(format!(
                 "campaign {id} was already sent"
             )));
@@ -349,13 +362,41 @@ impl Store {
                 .await?;
             sent += 1;
         }
-        sqlx::query("UPDATE nps_campaigns SET status = 'sent', sent_at = $1 WHERE id = $2")
-            .bind(now)
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
         self.commit(tx).await?;
         Ok((self.campaign(actor, id).await?, sent))
+    }
+
+    /// Sends the draft campaigns whose `send_at` has come (the scheduler's
+    /// side of §10's quarterly program), each as its creator. Returns the
+    /// number of e-mails queued.
+    pub async fn send_due_campaigns(&self, public_url: &str, now: i64) -> Result<u32> {
+        let rows = {
+            let mut conn = self.reader().await?;
+            sqlx::query(
+                "SELECT id, created_by FROM nps_campaigns WHERE status = 'draft' AND send_at <= $1
+                 ORDER BY send_at, id LIMIT 20",
+            )
+            .bind(now)
+            .fetch_all(&mut *conn)
+            .await?
+        };
+        let mut total = 0;
+        for r in &rows {
+            let actor = Actor {
+                user: self.user(r.try_get("created_by")?).await?,
+                org_shares_tickets: false,
+            };
+            match self
+                .send_campaign(&actor, r.try_get("id")?, public_url, now)
+                .await
+            {
+                Ok((_, n)) => total += n,
+                // Sent meanwhile by someone else.
+                Err(StoreError::Conflict(_)) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(total)
     }
 
     /// Reminds, once per campaign, the contacts who have not answered and

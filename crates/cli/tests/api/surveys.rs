@@ -496,3 +496,38 @@ async fn nps_rounds_half_away_from_zero_in_the_report() {
         .unwrap();
     json_of(resp, 422).await;
 }
+
+#[tokio::test]
+async fn a_campaign_is_sent_when_its_time_comes() {
+    let t0 = parse_rfc3339("2026-10-30T12:00:00Z").unwrap();
+    let app = spawn_app_with_clock(Clock::fixed(t0)).await;
+    let org = app.org("Scheduled Co", false).await;
+    let (_, email, _) = app.user_with_token(Role::EndUser, Some(org)).await;
+    // send_at is 2026-11-02T14:00:00Z (Monday 09:00 ET).
+    let c = campaign(&app, "Scheduled").await;
+    assert_eq!(
+        app.store.send_due_campaigns(&app.base, t0).await.unwrap(),
+        0
+    );
+    let at = parse_rfc3339("2026-11-02T14:00:00Z").unwrap();
+    assert_eq!(
+        app.store.send_due_campaigns(&app.base, at).await.unwrap(),
+        1
+    );
+    assert_eq!(
+        app.store
+            .send_due_campaigns(&app.base, at + 60)
+            .await
+            .unwrap(),
+        0
+    );
+    let shown = app
+        .get_json(&format!("/api/v2/nps_campaigns/{c}.json"))
+        .await;
+    assert_eq!(shown["nps_campaign"]["status"], "sent");
+    let links = links_to(&app, &email).await;
+    assert_eq!(links.len(), 1);
+    app.clock.set(at + 60);
+    let (status, _) = page(&app, &format!("/s/{}", links[0])).await;
+    assert_eq!(status, 200);
+}
