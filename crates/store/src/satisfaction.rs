@@ -185,16 +185,24 @@ impl Store {
         self.rating_by_id(id).await
     }
 
-    /// A ticket's rating, if one was offered, for `ticket.satisfaction_rating`
-    /// (the caller has already checked the ticket is visible).
-    pub async fn ticket_rating(&self, ticket_id: i64) -> Result<Option<SatisfactionRating>> {
+    /// The ratings of some tickets (a page of them), by ticket id, for
+    /// `ticket.satisfaction_rating`; one query over the `ticket_id` unique
+    /// index. The caller has already checked the tickets are visible.
+    pub async fn ticket_ratings(
+        &self,
+        ticket_ids: &[i64],
+    ) -> Result<std::collections::HashMap<i64, SatisfactionRating>> {
+        if ticket_ids.is_empty() {
+            return Ok(Default::default());
+        }
+        let mut args = Args::default();
+        let list = args.ints(ticket_ids);
+        let sql = format!("SELECT {COLUMNS} FROM satisfaction_ratings WHERE ticket_id IN ({list})");
         let mut conn = self.reader().await?;
-        let sql = format!("SELECT {COLUMNS} FROM satisfaction_ratings WHERE ticket_id = $1");
-        let row = sqlx::query(&sql)
-            .bind(ticket_id)
-            .fetch_optional(&mut *conn)
-            .await?;
-        row.map(|r| from_row(&r)).transpose()
+        let rows = args.bind(sqlx::query(&sql)).fetch_all(&mut *conn).await?;
+        rows.iter()
+            .map(|r| from_row(r).map(|x| (x.ticket_id, x)))
+            .collect()
     }
 
     /// Ratings, newest first.

@@ -122,6 +122,15 @@ async fn csat_rating_rules_and_listing() {
         shown["ticket"]["satisfaction_rating"],
         json!({"id": id, "score": "bad", "comment": "Took a while"})
     );
+    // Lists carry it too (one batched query per page).
+    let list = app.get_json("/api/v2/tickets.json").await;
+    let listed = list["tickets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["id"] == t1)
+        .unwrap();
+    assert_eq!(listed["satisfaction_rating"]["score"], "bad");
     let one = app
         .get_json(&format!("/api/v2/satisfaction_ratings/{id}.json"))
         .await;

@@ -6,10 +6,10 @@
 //! (`{"satisfaction_rating": {"score": "good"|"bad", "comment", "reason",
 //! "rating": 1..5}}`). Rules live in `steward_store::satisfaction`.
 //!
-//! `ticket.satisfaction_rating` is filled on `GET /api/v2/tickets/{id}` only
-//! (one indexed lookup); ticket lists keep it `null` so a page of 100
-//! tickets costs no extra query. Clients that need ratings in bulk read this
-//! list, as Zendesk recommends.
+//! `ticket.satisfaction_rating` (`{id, score, comment}` or `null`) is filled
+//! wherever tickets are rendered, with one batched query per page or
+//! response (`Store::ticket_ratings`, over the unique `ticket_id` index),
+//! never one per ticket.
 
 use axum::{
     Json,
