@@ -32,7 +32,7 @@
 use std::collections::BTreeMap;
 
 use serde_json::{Value, json};
-use sqlx::{Row, any::AnyRow};
+use sqlx::{AnyConnection, Row, any::AnyRow};
 use steward_domain::{
     Money, Role, Tier,
     nps::{Category, Tally, div_round_half_away, follow_ups},
@@ -472,24 +472,7 @@ impl Store {
     }
 
     async fn link_tx(&self, tx: &mut Tx, token: &str) -> Result<Option<SurveyLink>> {
-        let row = sqlx::query(
-            "SELECT t.campaign_id, t.user_id, t.organization_id, t.expires_at, t.used_at, u.name
-             FROM survey_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = $1",
-        )
-        .bind(token_digest(token))
-        .fetch_optional(&mut **tx)
-        .await?;
-        row.map(|r| {
-            Ok(SurveyLink {
-                campaign_id: r.try_get("campaign_id")?,
-                user_id: r.try_get("user_id")?,
-                user_name: r.try_get("name")?,
-                organization_id: r.try_get("organization_id")?,
-                expires_at: r.try_get("expires_at")?,
-                used_at: r.try_get("used_at")?,
-            })
-        })
-        .transpose()
+        link_on(tx, token).await
     }
 
     /// The survey behind a link, if it may still be answered.
@@ -498,9 +481,9 @@ impl Store {
         token: &str,
         now: i64,
     ) -> Result<std::result::Result<SurveyLink, TokenProblem>> {
-        let mut tx = self.begin().await?;
-        let l = self.link_tx(&mut tx, token).await?;
-        tx.rollback().await?;
+        // A read: a survey page view must not queue behind SQLite's writer.
+        let mut conn = self.reader().await?;
+        let l = link_on(&mut conn, token).await?;
         Ok(check_link(l, now))
     }
 
@@ -801,4 +784,26 @@ fn check_link(l: Option<SurveyLink>, now: i64) -> std::result::Result<SurveyLink
         Some(l) if l.expires_at <= now => Err(TokenProblem::Expired),
         Some(l) => Ok(l),
     }
+}
+
+/// A link by its token (reads only; used inside and outside transactions).
+async fn link_on(conn: &mut AnyConnection, token: &str) -> Result<Option<SurveyLink>> {
+    let row = sqlx::query(
+        "SELECT t.campaign_id, t.user_id, t.organization_id, t.expires_at, t.used_at, u.name
+         FROM survey_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = $1",
+    )
+    .bind(token_digest(token))
+    .fetch_optional(&mut *conn)
+    .await?;
+    row.map(|r| {
+        Ok(SurveyLink {
+            campaign_id: r.try_get("campaign_id")?,
+            user_id: r.try_get("user_id")?,
+            user_name: r.try_get("name")?,
+            organization_id: r.try_get("organization_id")?,
+            expires_at: r.try_get("expires_at")?,
+            used_at: r.try_get("used_at")?,
+        })
+    })
+    .transpose()
 }
