@@ -125,8 +125,17 @@ async fn sla_loop(store: Store, now: Now, mut shutdown: watch::Receiver<bool>) {
 }
 
 /// Calendar work that is due at most once a day: the nightly health
-/// recompute and the Friday drafts of the weekly status reports. Checked every [`SCHEDULE_TICK`].
+/// recompute, the Friday drafts of the weekly status reports, and NPS
+/// campaigns whose `send_at` has come. Checked every [`SCHEDULE_TICK`].
+///
+/// Survey links need an absolute base URL, which only configuration knows:
+/// `STEWARD_PUBLIC_URL` (the variable `steward serve --public-url` reads).
+/// Without it, scheduled campaigns wait (and say so in the log); they can
+/// still be sent through the API, which takes the base from the request.
 async fn schedule_loop(store: Store, now: Now, mut shutdown: watch::Receiver<bool>) {
+    let public_url = std::env::var("STEWARD_PUBLIC_URL")
+        .ok()
+        .filter(|v| !v.is_empty());
     loop {
         if *shutdown.borrow() {
             return;
@@ -139,6 +148,14 @@ async fn schedule_loop(store: Store, now: Now, mut shutdown: watch::Receiver<boo
             ),
             Ok(None) => {}
             Err(e) => tracing::error!(error = %e, "nightly health recompute failed"),
+        }
+        match &public_url {
+            Some(base) => match store.send_due_campaigns(base, now()).await {
+                Ok(n) if n > 0 => tracing::info!(emails.queued = n, "sent due NPS campaigns"),
+                Ok(_) => {}
+                Err(e) => tracing::error!(error = %e, "sending due NPS campaigns failed"),
+            },
+            None => tracing::debug!("STEWARD_PUBLIC_URL is not set; scheduled NPS campaigns wait"),
         }
         match store.make_friday_drafts(now()).await {
             Ok(n) if n > 0 => tracing::info!(reports.drafted = n, "drafted weekly status reports"),

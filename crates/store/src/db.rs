@@ -412,6 +412,15 @@ const MIGRATIONS: &[Migration] = &[
         postgres_after: &[],
     },
     Migration {
+        version: 12,
+        name: "surveys",
+        common_before: &[include_str!("../migrations/0012_surveys.sql")],
+        sqlite: &[],
+        postgres: &[],
+        common_after: &[],
+        postgres_after: &[],
+    },
+    Migration {
         version: 13,
         name: "feedback",
         common_before: &[include_str!("../migrations/0013_feedback.sql")],

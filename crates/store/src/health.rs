@@ -21,8 +21,9 @@
 //!   Manager due in a day and a Slack-compatible message to `#escalations`,
 //!   in the transaction that stores the score.
 //! * **Proactive feedback** counts `feedback_items` of the last 90 days.
-//!   NPS is the latest `user_satisfaction.nps` measurement until surveys
-//!   feed it; usage is `user_adoption.workflows_per_user_day`.
+//!   CSAT reads `satisfaction_ratings`; NPS the account's survey answers
+//!   (else the latest `user_satisfaction.nps` measurement); usage is
+//!   `user_adoption.workflows_per_user_day`.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -492,6 +493,67 @@ impl Store {
             if let Some((f, _)) = out.get_mut(&org) {
                 f.open_opportunities = row_f64(&r, "open")? as i64;
                 f.opportunities_ever = r.try_get("ever")?;
+            }
+        }
+
+        // CSAT over 90 days: the 1–5 rating where given, else good = 5 and
+        // bad = 1; "bad" is a rating of 2 or less, or a bad without one.
+        for r in sqlx::query(&format!(
+            "SELECT organization_id, COUNT(*) AS n,
+                    CAST(AVG(COALESCE(rating, CASE WHEN score = 'good' THEN 5 ELSE 1 END)) AS DOUBLE PRECISION) AS avg,
+                    SUM(CASE WHEN (rating IS NOT NULL AND rating <= 2) OR (rating IS NULL AND score = 'bad')
+                        THEN 1 ELSE 0 END) AS bad
+             FROM satisfaction_ratings
+             WHERE score <> 'offered' AND updated_at > $1 AND organization_id IS NOT NULL{} GROUP BY organization_id",
+            only("organization_id")
+        ))
+        .bind(now - 90 * DAY)
+        .fetch_all(&mut *conn)
+        .await?
+        {
+            let org: i64 = r.try_get("organization_id")?;
+            if let Some((f, _)) = out.get_mut(&org) {
+                let n: i64 = r.try_get("n")?;
+                f.csat_avg_90d = Some(((row_f64(&r, "avg")? * 100.0).round() / 100.0, n));
+                f.bad_csat_90d = row_f64(&r, "bad")? as i64;
+            }
+        }
+
+        // NPS from the account's survey answers: the last 90 days now, and
+        // the 90 days that ended a month ago; answers win over measurements.
+        let mut now_tally: BTreeMap<i64, steward_domain::nps::Tally> = BTreeMap::new();
+        let mut then_tally: BTreeMap<i64, steward_domain::nps::Tally> = BTreeMap::new();
+        for r in sqlx::query(&format!(
+            "SELECT organization_id, score, answered_at FROM nps_responses
+             WHERE answered_at > $1 AND answered_at <= $2{}",
+            only("organization_id")
+        ))
+        .bind(now - 120 * DAY)
+        .bind(now)
+        .fetch_all(&mut *conn)
+        .await?
+        {
+            let org: i64 = r.try_get("organization_id")?;
+            let at: i64 = r.try_get("answered_at")?;
+            let score: i64 = r.try_get("score")?;
+            let Ok(c) = steward_domain::nps::Category::of(score.clamp(0, 10) as u8) else {
+                continue;
+            };
+            if at > now - 90 * DAY {
+                now_tally.entry(org).or_default().add(c);
+            }
+            if at <= now - 30 * DAY {
+                then_tally.entry(org).or_default().add(c);
+            }
+        }
+        for (org, t) in now_tally {
+            if let (Some((f, _)), Some(v)) = (out.get_mut(&org), t.nps()) {
+                f.nps = Some(f64::from(v));
+            }
+        }
+        for (org, t) in then_tally {
+            if let (Some((f, _)), Some(v)) = (out.get_mut(&org), t.nps()) {
+                f.nps_month_ago = Some(f64::from(v));
             }
         }
 

@@ -1292,6 +1292,11 @@ impl Store {
             .await?;
         self.run_triggers_tx(tx, Some(&old), &mut t, via, now)
             .await?;
+        // CSAT (§10): solving offers the requester a rating, in this same
+        // transaction (see `satisfaction`).
+        if t.status == Status::Solved && old.status != Status::Solved {
+            self.offer_rating_tx(tx, &t, now).await?;
+        }
         // Incidents follow their problem (§6): solving it solves them.
         if t.ticket_type == Some(TicketType::Problem)
             && t.status == Status::Solved

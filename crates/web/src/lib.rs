@@ -12,6 +12,7 @@ pub mod extract;
 pub mod input;
 pub mod paging;
 pub mod render;
+mod survey;
 
 use std::{
     future::Future,

@@ -83,7 +83,8 @@ pub struct TicketOut<'a> {
     tags: &'a [String],
     custom_fields: &'a [FieldValue<'a>],
     fields: &'a [FieldValue<'a>],
-    satisfaction_rating: (),
+    /// `{id, score, comment}` or null; see [`TicketOut::with_satisfaction`].
+    satisfaction_rating: Value,
     sharing_agreement_ids: [i64; 0],
     followup_ids: [i64; 0],
     brand_id: (),
@@ -157,7 +158,7 @@ pub fn ticket_out<'a>(
         tags: &t.tags,
         custom_fields: custom,
         fields: custom,
-        satisfaction_rating: (),
+        satisfaction_rating: Value::Null,
         sharing_agreement_ids: [],
         followup_ids: [],
         brand_id: (),
@@ -166,6 +167,14 @@ pub fn ticket_out<'a>(
         solved_at: t.solved_at.map(format_unix),
         workaround_provided: t.workaround_provided,
         sla_exclusion: role.is_staff().then(|| t.sla_exclusion.map(|r| r.as_str())),
+    }
+}
+
+impl TicketOut<'_> {
+    /// Sets `satisfaction_rating` (read in one batch per page by callers).
+    pub fn with_satisfaction(mut self, rating: Value) -> Self {
+        self.satisfaction_rating = rating;
+        self
     }
 }
 

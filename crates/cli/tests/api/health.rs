@@ -361,3 +361,45 @@ async fn proactive_feedback_lowers_the_risk() {
     assert_eq!(h["risk_score"], 15, "{h}");
     assert!(factor_keys(&h).contains(&"proactive_feedback".to_string()));
 }
+
+#[tokio::test]
+async fn bad_csat_raises_the_risk() {
+    let t0 = parse_rfc3339("2026-11-24T15:00:00Z").unwrap();
+    let app = spawn_app_with_clock(Clock::fixed(t0)).await;
+    let org = app.org("Unhappy Co", false).await;
+    let (customer, email, token) = app.user_with_token(Role::EndUser, Some(org)).await;
+    for i in 0..3 {
+        let id = app
+            .post_json(
+                "/api/v2/tickets.json",
+                json!({"ticket": {"subject": format!("Broken {i}"), "comment": {"body": "x"}, "requester_id": customer}}),
+            )
+            .await["ticket"]["id"]
+            .as_i64()
+            .unwrap();
+        app.put_json(
+            &format!("/api/v2/tickets/{id}.json"),
+            json!({"ticket": {"status": "solved"}}),
+        )
+        .await;
+        let resp = app
+            .request_as(
+                Method::POST,
+                &format!("/api/v2/tickets/{id}/satisfaction_rating.json"),
+                &email,
+                &token,
+            )
+            .json(&json!({"satisfaction_rating": {"score": "bad", "rating": 1, "comment": "Slow"}}))
+            .send()
+            .await
+            .unwrap();
+        assert!(resp.status().is_success(), "{}", resp.text().await.unwrap());
+    }
+    app.store.recompute_dirty_health(t0, 500).await.unwrap();
+    let h = health(&app, org).await;
+    let keys = factor_keys(&h);
+    assert!(keys.contains(&"csat_below_3".to_string()), "{h}");
+    assert!(keys.contains(&"bad_csat_3_tickets".to_string()), "{h}");
+    assert_eq!(h["risk_score"], 30, "{h}");
+    assert_eq!(h["level"], "yellow");
+}

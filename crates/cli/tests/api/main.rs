@@ -22,6 +22,7 @@ mod sla;
 mod sla_cli;
 mod sla_report;
 mod status_reports;
+mod surveys;
 mod templates;
 mod tickets;
 mod visibility;

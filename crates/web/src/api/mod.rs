@@ -9,10 +9,12 @@ mod hub;
 mod jobs;
 mod metrics;
 mod misc;
+mod nps;
 mod openapi;
 mod orgs;
 mod projects;
 mod rules;
+mod satisfaction;
 mod search;
 mod sla_reports;
 mod slas;
@@ -63,6 +65,8 @@ fn all() -> Routes {
         .chain(jobs::routes())
         .chain(projects::routes())
         .chain(health::routes())
+        .chain(satisfaction::routes())
+        .chain(nps::routes())
         .chain(misc::routes())
         .collect()
 }
@@ -72,7 +76,8 @@ pub fn routes() -> Router<AppState> {
     for (path, handler) in all() {
         r = both(r, path, handler);
     }
-    r.route("/api/v2/openapi.json", get(openapi::serve))
+    r.merge(crate::survey::routes())
+        .route("/api/v2/openapi.json", get(openapi::serve))
         .route("/", get(misc::home))
         .route("/healthz", get(misc::health))
         .fallback(misc::not_found)

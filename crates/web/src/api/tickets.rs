@@ -64,9 +64,15 @@ struct Ctx<'a> {
 impl Ctx<'_> {
     async fn render_all(&self, tickets: &[steward_store::Ticket]) -> ApiResult<Vec<Value>> {
         let fields = self.state.store.ticket_fields().await?;
+        let ids: Vec<i64> = tickets.iter().map(|t| t.id).collect();
+        let ratings = self.state.store.ticket_ratings(&ids).await?;
         Ok(tickets
             .iter()
-            .map(|t| render::ticket(t, &self.base, &fields, self.actor.role()))
+            .map(|t| {
+                let mut v = render::ticket(t, &self.base, &fields, self.actor.role());
+                v["satisfaction_rating"] = super::satisfaction::embedded(ratings.get(&t.id));
+                v
+            })
             .collect())
     }
 
@@ -93,11 +99,17 @@ async fn list_with(
         .iter()
         .map(|t| render::field_values(t, &fields, role))
         .collect();
+    // One query for the page's CSAT ratings, not one per ticket.
+    let ids: Vec<i64> = page.items.iter().map(|t| t.id).collect();
+    let ratings = state.store.ticket_ratings(&ids).await?;
     let items: Vec<render::TicketOut> = page
         .items
         .iter()
         .zip(&custom)
-        .map(|(t, c)| render::ticket_out(t, &base, c, role))
+        .map(|(t, c)| {
+            render::ticket_out(t, &base, c, role)
+                .with_satisfaction(super::satisfaction::embedded(ratings.get(&t.id)))
+        })
         .collect();
     let body = paging::envelope_of("tickets", &page, items, req, uri, &base, |t| t.id);
     Ok(Json(body).into_response())

@@ -1,0 +1,812 @@
+//! The NPS program (policies.md §10): campaigns, single-use survey tokens,
+//! responses with their §10 follow-up tasks, reminders, unsubscribes, the
+//! campaign report and the four-quarter trend.
+//!
+//! Decisions:
+//! - **Tokens.** A link carries a random 32-byte token; only its sha256 is
+//!   stored (`survey_tokens.token_hash`), like API tokens. Tokens are valid
+//!   7 days from sending and single-use: answering marks every token of that
+//!   contact in that campaign used (a reminder issues a second link, since
+//!   the first one cannot be rebuilt from its hash; both expire together).
+//!   `UNIQUE (campaign_id, user_id)` on responses backs this up.
+//! - **Audience.** Active, unsuspended end users with an e-mail address, of
+//!   accounts whose status and tier match the campaign's rules (default:
+//!   active accounts, every tier), minus `survey_unsubscribes`.
+//! - **Sending** creates every token and every outbox e-mail in one
+//!   transaction (STYLE rule 4); a campaign is sent once (`draft` → `sent`,
+//!   claimed by a conditional UPDATE), by the API or, once `send_at` has
+//!   come, by the jobs' schedule loop ([`Store::send_due_campaigns`]).
+//! - **Reminders** go once per campaign, to contacts who have not answered
+//!   and whose link has not expired.
+//! - **Follow-up owner.** Steward has no per-account CSM field yet, so the
+//!   §10 follow-up tasks go to the first active CSM (lowest id), or the
+//!   first active admin when there is no CSM. Tasks are created in the
+//!   transaction that stores the response.
+//! - **Time live.** Segmented by months since the account's
+//!   `contract_start` (the account-level date Steward has; per-project
+//!   go-live dates live in projects and an account may have several).
+//! - **Report.** NPS and shares come from [`Tally`] (integers, half away
+//!   from zero, `null` without responses); response rate = answered
+//!   contacts / contacts sent to, in percent, rounded the same way.
+
+use std::collections::BTreeMap;
+
+use serde_json::{Value, json};
+use sqlx::{AnyConnection, Row, any::AnyRow};
+use steward_domain::{
+    Money, Role, Tier,
+    nps::{Category, Tally, div_round_half_away, follow_ups},
+    survey::{Audience, Quarter, time_live_segment},
+    time::Month,
+};
+
+use crate::{
+    Store,
+    access::Actor,
+    auth::{generate_token, token_digest},
+    db::{Tx, opt_str},
+    error::{Result, StoreError},
+    outbox::MESSAGE_ID_DOMAIN,
+    tasks::{CreatedBy, NewTask},
+};
+
+/// How long a survey link is valid.
+pub const TOKEN_TTL: i64 = 7 * 24 * 3600;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Campaign {
+    pub id: i64,
+    pub name: String,
+    pub quarter: String,
+    pub send_at: i64,
+    pub audience: Audience,
+    pub status: String,
+    pub sent_at: Option<i64>,
+    pub reminded_at: Option<i64>,
+    pub created_by: i64,
+    pub created_at: i64,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewCampaign {
+    pub name: String,
+    pub quarter: Quarter,
+    pub send_at: i64,
+    pub audience: Audience,
+}
+
+/// Why a survey link does not open the survey.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenProblem {
+    Unknown,
+    Expired,
+    Used,
+}
+
+/// A valid link's context.
+#[derive(Debug, Clone)]
+pub struct SurveyLink {
+    pub campaign_id: i64,
+    pub user_id: i64,
+    pub user_name: String,
+    pub organization_id: i64,
+    pub expires_at: i64,
+    pub used_at: Option<i64>,
+}
+
+/// A stored answer to the 0–10 question.
+#[derive(Debug, Clone)]
+pub struct Answered {
+    pub response_id: i64,
+    pub category: Category,
+    pub task_ids: Vec<i64>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Segment {
+    pub tally: Tally,
+}
+
+#[derive(Debug, Clone)]
+pub struct Detractor {
+    pub response_id: i64,
+    pub organization_id: i64,
+    pub organization: String,
+    pub user_id: i64,
+    pub name: String,
+    pub score: i64,
+    pub reason: String,
+    pub extended: Option<Value>,
+    pub answered_at: i64,
+}
+
+#[derive(Debug, Clone)]
+pub struct NpsReport {
+    pub campaign: Campaign,
+    pub tally: Tally,
+    /// Contacts a link was sent to.
+    pub sent: u32,
+    /// Answered / sent, percent (`None` before sending).
+    pub response_rate: Option<i32>,
+    pub by_tier: BTreeMap<String, Tally>,
+    pub by_industry: BTreeMap<String, Tally>,
+    /// Months from the account's contract start to the answer (§10's
+    /// "time live"; see `survey::time_live_segment`).
+    pub by_time_live: BTreeMap<String, Tally>,
+    pub detractors: Vec<Detractor>,
+}
+
+const COLUMNS: &str =
+    "id, name, quarter, send_at, audience, status, sent_at, reminded_at, created_by, created_at";
+
+fn campaign_from_row(r: &AnyRow) -> Result<Campaign> {
+    Ok(Campaign {
+        id: r.try_get("id")?,
+        name: r.try_get("name")?,
+        quarter: r.try_get("quarter")?,
+        send_at: r.try_get("send_at")?,
+        audience: serde_json::from_str(&r.try_get::<String, _>("audience")?)?,
+        status: r.try_get("status")?,
+        sent_at: r.try_get("sent_at")?,
+        reminded_at: r.try_get("reminded_at")?,
+        created_by: r.try_get("created_by")?,
+        created_at: r.try_get("created_at")?,
+    })
+}
+
+fn may_read(actor: &Actor) -> Result<()> {
+    if actor.role().is_staff() {
+        Ok(())
+    } else {
+        Err(StoreError::Forbidden("NPS campaigns are for staff".into()))
+    }
+}
+
+fn may_write(actor: &Actor) -> Result<()> {
+    may_read(actor)?;
+    if actor.role().can_write() {
+        Ok(())
+    } else {
+        Err(StoreError::Forbidden(
+            "viewers cannot run NPS campaigns".into(),
+        ))
+    }
+}
+
+fn tier_of(acv: Option<i64>, pinned: Option<String>) -> Tier {
+    let pinned = pinned.and_then(|p| Tier::parse(&p).ok());
+    Tier::effective(acv.map(Money), pinned)
+}
+
+fn link(public_url: &str, token: &str) -> String {
+    format!("{}/s/{token}", public_url.trim_end_matches('/'))
+}
+
+fn survey_email(to: &str, name: &str, url: &str, reminder: bool, key: &str) -> Value {
+    let (subject, intro) = if reminder {
+        (
+            "Reminder: one question about Steward",
+            "A few days ago we asked you one question; your answer would help us a lot.",
+        )
+    } else {
+        (
+            "One question about Steward",
+            "How likely are you to recommend Steward to a friend or colleague?",
+        )
+    };
+    let text = format!(
+        "Hello {name},\n\n{intro}\n\nAnswer here (one click, valid 7 days): {url}\n\nStop these surveys: {url}/unsubscribe\n"
+    );
+    let esc = |s: &str| {
+        s.replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;")
+            .replace('"', "&quot;")
+    };
+    let html = format!(
+        "<p>Hello {},</p><p>{intro}</p><p><a href=\"{u}\">Answer the survey</a> (valid 7 days)</p>\
+         <p><small><a href=\"{u}/unsubscribe\">Stop these surveys</a></small></p>",
+        esc(name),
+        u = esc(url),
+    );
+    json!({
+        "to": to,
+        "subject": subject,
+        "text": text,
+        "html": html,
+        "headers": {"Message-ID": format!("<{key}@{MESSAGE_ID_DOMAIN}>")},
+    })
+}
+
+impl Store {
+    pub async fn create_campaign(
+        &self,
+        actor: &Actor,
+        input: NewCampaign,
+        now: i64,
+    ) -> Result<Campaign> {
+        may_write(actor)?;
+        let name = input.name.trim().to_string();
+        if name.is_empty() {
+            return Err(StoreError::invalid("name", "is required"));
+        }
+        let mut tx = self.begin().await?;
+        let row = sqlx::query(
+            "INSERT INTO nps_campaigns (name, quarter, send_at, audience, status, created_by, created_at)
+             VALUES ($1, $2, $3, $4, 'draft', $5, $6) RETURNING id",
+        )
+        .bind(&name)
+        .bind(input.quarter.to_string())
+        .bind(input.send_at)
+        .bind(serde_json::to_string(&input.audience)?)
+        .bind(actor.id())
+        .bind(now)
+        .fetch_one(&mut *tx)
+        .await?;
+        let id: i64 = row.try_get("id")?;
+        self.commit(tx).await?;
+        self.campaign(actor, id).await
+    }
+
+    pub async fn campaign(&self, actor: &Actor, id: i64) -> Result<Campaign> {
+        may_read(actor)?;
+        let mut conn = self.reader().await?;
+        let sql = format!("SELECT {COLUMNS} FROM nps_campaigns WHERE id = $1");
+        let row = sqlx::query(&sql)
+            .bind(id)
+            .fetch_optional(&mut *conn)
+            .await?;
+        row.map(|r| campaign_from_row(&r))
+            .transpose()?
+            .ok_or(StoreError::NotFound("NPS campaign"))
+    }
+
+    pub async fn campaigns(&self, actor: &Actor) -> Result<Vec<Campaign>> {
+        may_read(actor)?;
+        let mut conn = self.reader().await?;
+        let sql = format!("SELECT {COLUMNS} FROM nps_campaigns ORDER BY id DESC LIMIT 100");
+        let rows = sqlx::query(&sql).fetch_all(&mut *conn).await?;
+        rows.iter().map(campaign_from_row).collect()
+    }
+
+    async fn campaign_tx(&self, tx: &mut Tx, id: i64) -> Result<Campaign> {
+        let sql = format!("SELECT {COLUMNS} FROM nps_campaigns WHERE id = $1");
+        let row = sqlx::query(&sql).bind(id).fetch_optional(&mut **tx).await?;
+        row.map(|r| campaign_from_row(&r))
+            .transpose()?
+            .ok_or(StoreError::NotFound("NPS campaign"))
+    }
+
+    async fn insert_token_tx(
+        &self,
+        tx: &mut Tx,
+        (campaign, user, org): (i64, i64, i64),
+        expires_at: i64,
+        reminded_at: Option<i64>,
+        now: i64,
+    ) -> Result<String> {
+        let token = generate_token();
+        sqlx::query(
+            "INSERT INTO survey_tokens (token_hash, campaign_id, user_id, organization_id, expires_at, reminded_at, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(token_digest(&token))
+        .bind(campaign)
+        .bind(user)
+        .bind(org)
+        .bind(expires_at)
+        .bind(reminded_at)
+        .bind(now)
+        .execute(&mut **tx)
+        .await?;
+        Ok(token)
+    }
+
+    /// Sends a draft campaign: a token and an e-mail per contact of the
+    /// audience, all in one transaction. Returns the number of e-mails.
+    pub async fn send_campaign(
+        &self,
+        actor: &Actor,
+        id: i64,
+        public_url: &str,
+        now: i64,
+    ) -> Result<(Campaign, u32)> {
+        may_write(actor)?;
+        let mut tx = self.begin().await?;
+        let c = self.campaign_tx(&mut tx, id).await?;
+        // The claim: of two concurrent senders (the API and the scheduler,
+        // or two workers) only the one whose UPDATE finds the draft goes on;
+        // on PostgreSQL the other waits on the row lock, then finds 'sent'.
+        let claimed = sqlx::query(
+            "UPDATE nps_campaigns SET status = 'sent', sent_at = $1 WHERE id = $2 AND status = 'draft'",
+        )
+        .bind(now)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if claimed == 0 || c.status != "draft" {
+            return Err(StoreError::Conflict(format!(
+                "campaign {id} was already sent"
+            )));
+        }
+        let rows = sqlx::query(
+            "SELECT u.id, u.name, u.email, o.id AS org_id, o.account_status, o.acv_cents, o.tier_pinned
+             FROM users u JOIN organizations o ON o.id = u.organization_id
+             WHERE u.role = $1 AND u.active = 1 AND u.suspended = 0 AND u.email IS NOT NULL
+               AND NOT EXISTS (SELECT 1 FROM survey_unsubscribes s WHERE s.user_id = u.id)
+             ORDER BY u.id",
+        )
+        .bind(Role::EndUser.as_str())
+        .fetch_all(&mut *tx)
+        .await?;
+        let mut sent = 0u32;
+        for r in &rows {
+            let status: String = r.try_get("account_status")?;
+            let tier = tier_of(r.try_get("acv_cents")?, opt_str(r, "tier_pinned")?);
+            if !c.audience.matches(&status, tier) {
+                continue;
+            }
+            let user: i64 = r.try_get("id")?;
+            let name: String = r.try_get("name")?;
+            let Some(email) = opt_str(r, "email")? else {
+                continue;
+            };
+            let org: i64 = r.try_get("org_id")?;
+            let token = self
+                .insert_token_tx(&mut tx, (id, user, org), now + TOKEN_TTL, None, now)
+                .await?;
+            let key = format!("nps-{id}-{user}");
+            let payload = survey_email(&email, &name, &link(public_url, &token), false, &key);
+            self.enqueue(&mut tx, "email", &format!("email:{key}"), &payload, now)
+                .await?;
+            sent += 1;
+        }
+        self.commit(tx).await?;
+        Ok((self.campaign(actor, id).await?, sent))
+    }
+
+    /// Sends the draft campaigns whose `send_at` has come (the scheduler's
+    /// side of §10's quarterly program), each as its creator. Returns the
+    /// number of e-mails queued.
+    pub async fn send_due_campaigns(&self, public_url: &str, now: i64) -> Result<u32> {
+        let rows = {
+            let mut conn = self.reader().await?;
+            sqlx::query(
+                "SELECT id, created_by FROM nps_campaigns WHERE status = 'draft' AND send_at <= $1
+                 ORDER BY send_at, id LIMIT 20",
+            )
+            .bind(now)
+            .fetch_all(&mut *conn)
+            .await?
+        };
+        let mut total = 0;
+        for r in &rows {
+            let actor = Actor {
+                user: self.user(r.try_get("created_by")?).await?,
+                org_shares_tickets: false,
+            };
+            match self
+                .send_campaign(&actor, r.try_get("id")?, public_url, now)
+                .await
+            {
+                Ok((_, n)) => total += n,
+                // Sent meanwhile by someone else.
+                Err(StoreError::Conflict(_)) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(total)
+    }
+
+    /// Reminds, once per campaign, the contacts who have not answered and
+    /// whose link is still valid: a fresh link, expiring with the first.
+    pub async fn remind_campaign(
+        &self,
+        actor: &Actor,
+        id: i64,
+        public_url: &str,
+        now: i64,
+    ) -> Result<u32> {
+        may_write(actor)?;
+        let mut tx = self.begin().await?;
+        let c = self.campaign_tx(&mut tx, id).await?;
+        if c.status != "sent" {
+            return Err(StoreError::Conflict(format!(
+                "campaign {id} is not out (status {})",
+                c.status
+            )));
+        }
+        if c.reminded_at.is_some() {
+            return Err(StoreError::Conflict(format!(
+                "campaign {id} was already reminded"
+            )));
+        }
+        let rows = sqlx::query(
+            "SELECT t.user_id, t.organization_id, t.expires_at, u.name, u.email
+             FROM survey_tokens t JOIN users u ON u.id = t.user_id
+             WHERE t.campaign_id = $1 AND t.used_at IS NULL AND t.reminded_at IS NULL AND t.expires_at > $2
+               AND u.active = 1 AND u.suspended = 0
+               AND NOT EXISTS (SELECT 1 FROM survey_unsubscribes s WHERE s.user_id = t.user_id)
+               AND NOT EXISTS (SELECT 1 FROM nps_responses r WHERE r.campaign_id = t.campaign_id AND r.user_id = t.user_id)
+             ORDER BY t.user_id",
+        )
+        .bind(id)
+        .bind(now)
+        .fetch_all(&mut *tx)
+        .await?;
+        let mut sent = 0u32;
+        for r in &rows {
+            let user: i64 = r.try_get("user_id")?;
+            let Some(email) = opt_str(r, "email")? else {
+                continue;
+            };
+            let name: String = r.try_get("name")?;
+            let token = self
+                .insert_token_tx(
+                    &mut tx,
+                    (id, user, r.try_get("organization_id")?),
+                    r.try_get("expires_at")?,
+                    Some(now),
+                    now,
+                )
+                .await?;
+            let key = format!("nps-{id}-{user}-reminder");
+            let payload = survey_email(&email, &name, &link(public_url, &token), true, &key);
+            self.enqueue(&mut tx, "email", &format!("email:{key}"), &payload, now)
+                .await?;
+            sent += 1;
+        }
+        sqlx::query("UPDATE survey_tokens SET reminded_at = $1 WHERE campaign_id = $2 AND reminded_at IS NULL")
+            .bind(now)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("UPDATE nps_campaigns SET reminded_at = $1 WHERE id = $2")
+            .bind(now)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        self.commit(tx).await?;
+        Ok(sent)
+    }
+
+    async fn link_tx(&self, tx: &mut Tx, token: &str) -> Result<Option<SurveyLink>> {
+        link_on(tx, token).await
+    }
+
+    /// The survey behind a link, if it may still be answered.
+    pub async fn survey_link(
+        &self,
+        token: &str,
+        now: i64,
+    ) -> Result<std::result::Result<SurveyLink, TokenProblem>> {
+        // A read: a survey page view must not queue behind SQLite's writer.
+        let mut conn = self.reader().await?;
+        let l = link_on(&mut conn, token).await?;
+        Ok(check_link(l, now))
+    }
+
+    /// Stores a 0–10 answer: the response, the §10 follow-up tasks and the
+    /// used mark, in one transaction.
+    pub async fn answer_survey(
+        &self,
+        token: &str,
+        score: u8,
+        reason: &str,
+        now: i64,
+    ) -> Result<std::result::Result<Answered, TokenProblem>> {
+        let category = Category::of(score).map_err(|e| StoreError::invalid("score", e.0))?;
+        let mut tx = self.begin().await?;
+        let l = match check_link(self.link_tx(&mut tx, token).await?, now) {
+            Ok(l) => l,
+            Err(p) => return Ok(Err(p)),
+        };
+        let row = sqlx::query(
+            "INSERT INTO nps_responses (campaign_id, organization_id, user_id, score, category, reason, answered_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+        )
+        .bind(l.campaign_id)
+        .bind(l.organization_id)
+        .bind(l.user_id)
+        .bind(i64::from(score))
+        .bind(category.as_str())
+        .bind(reason.trim())
+        .bind(now)
+        .fetch_one(&mut *tx)
+        .await;
+        let response_id: i64 = match row {
+            Ok(r) => r.try_get("id")?,
+            // A second link of the same contact, answered concurrently.
+            Err(e)
+                if e.as_database_error()
+                    .is_some_and(|d| d.is_unique_violation()) =>
+            {
+                return Ok(Err(TokenProblem::Used));
+            }
+            Err(e) => return Err(e.into()),
+        };
+        sqlx::query(
+            "UPDATE survey_tokens SET used_at = $1 WHERE campaign_id = $2 AND user_id = $3 AND used_at IS NULL",
+        )
+        .bind(now)
+        .bind(l.campaign_id)
+        .bind(l.user_id)
+        .execute(&mut *tx)
+        .await?;
+        let owner = self.follow_up_owner_tx(&mut tx).await?;
+        let org_name: String = sqlx::query("SELECT name FROM organizations WHERE id = $1")
+            .bind(l.organization_id)
+            .fetch_one(&mut *tx)
+            .await?
+            .try_get("name")?;
+        let mut task_ids = vec![];
+        for f in follow_ups(category) {
+            let task = NewTask {
+                title: format!("{} ({}, NPS {score})", f.title, l.user_name),
+                description: format!(
+                    "NPS {} of {} at {org_name}: {}",
+                    category.as_str(),
+                    l.user_name,
+                    if reason.trim().is_empty() {
+                        "(no reason given)"
+                    } else {
+                        reason.trim()
+                    }
+                ),
+                owner_id: owner,
+                due_at: Some(now + f.due_hours * 3600),
+                priority: f.priority,
+                ticket_id: None,
+                organization_id: Some(l.organization_id),
+                created_by: CreatedBy::System,
+            };
+            task_ids.push(self.create_task_tx(&mut tx, task, now).await?);
+        }
+        // NPS is an input of the account's health (§9).
+        self.mark_health_dirty(&mut tx, l.organization_id, now)
+            .await?;
+        self.commit(tx).await?;
+        Ok(Ok(Answered {
+            response_id,
+            category,
+            task_ids,
+        }))
+    }
+
+    /// The first active CSM, else the first active admin (see module docs).
+    async fn follow_up_owner_tx(&self, tx: &mut Tx) -> Result<Option<i64>> {
+        for role in [Role::Csm, Role::Admin] {
+            let row = sqlx::query(
+                "SELECT id FROM users WHERE role = $1 AND active = 1 AND suspended = 0 ORDER BY id LIMIT 1",
+            )
+            .bind(role.as_str())
+            .fetch_optional(&mut **tx)
+            .await?;
+            if let Some(r) = row {
+                return Ok(Some(r.try_get("id")?));
+            }
+        }
+        Ok(None)
+    }
+
+    /// The category of the answer behind a used link, while the extended
+    /// survey may still be filled (the link's 7 days, and only once).
+    pub async fn extended_survey(
+        &self,
+        token: &str,
+        now: i64,
+    ) -> Result<std::result::Result<Category, TokenProblem>> {
+        let mut tx = self.begin().await?;
+        let r = self.extended_target_tx(&mut tx, token, now).await?;
+        tx.rollback().await?;
+        Ok(r.map(|(_, c)| c))
+    }
+
+    async fn extended_target_tx(
+        &self,
+        tx: &mut Tx,
+        token: &str,
+        now: i64,
+    ) -> Result<std::result::Result<(i64, Category), TokenProblem>> {
+        let Some(l) = self.link_tx(tx, token).await? else {
+            return Ok(Err(TokenProblem::Unknown));
+        };
+        if l.expires_at <= now {
+            return Ok(Err(TokenProblem::Expired));
+        }
+        let row = sqlx::query(
+            "SELECT id, category, extended FROM nps_responses WHERE campaign_id = $1 AND user_id = $2",
+        )
+        .bind(l.campaign_id)
+        .bind(l.user_id)
+        .fetch_optional(&mut **tx)
+        .await?;
+        match row {
+            // Not answered yet: the first page comes first.
+            None => Ok(Err(TokenProblem::Unknown)),
+            Some(r) if opt_str(&r, "extended")?.is_some() => Ok(Err(TokenProblem::Used)),
+            Some(r) => Ok(Ok((
+                r.try_get("id")?,
+                Category::parse(&r.try_get::<String, _>("category")?)?,
+            ))),
+        }
+    }
+
+    /// Stores the extended answers (already validated for the category).
+    pub async fn extend_survey(
+        &self,
+        token: &str,
+        answers: &BTreeMap<String, String>,
+        now: i64,
+    ) -> Result<std::result::Result<Category, TokenProblem>> {
+        let mut tx = self.begin().await?;
+        let (id, c) = match self.extended_target_tx(&mut tx, token, now).await? {
+            Ok(t) => t,
+            Err(p) => return Ok(Err(p)),
+        };
+        sqlx::query("UPDATE nps_responses SET extended = $1 WHERE id = $2")
+            .bind(serde_json::to_string(answers)?)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        self.commit(tx).await?;
+        Ok(Ok(c))
+    }
+
+    /// Honours an unsubscribe from any link the contact received, even an
+    /// expired or used one.
+    pub async fn unsubscribe_survey(
+        &self,
+        token: &str,
+        now: i64,
+    ) -> Result<std::result::Result<(), TokenProblem>> {
+        let mut tx = self.begin().await?;
+        let Some(l) = self.link_tx(&mut tx, token).await? else {
+            return Ok(Err(TokenProblem::Unknown));
+        };
+        sqlx::query(
+            "INSERT INTO survey_unsubscribes (user_id, at) VALUES ($1, $2) ON CONFLICT (user_id) DO NOTHING",
+        )
+        .bind(l.user_id)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        self.commit(tx).await?;
+        Ok(Ok(()))
+    }
+
+    pub async fn nps_report(&self, actor: &Actor, id: i64) -> Result<NpsReport> {
+        let campaign = self.campaign(actor, id).await?;
+        let mut conn = self.reader().await?;
+        let sent: i64 = sqlx::query(
+            "SELECT COUNT(DISTINCT user_id) AS n FROM survey_tokens WHERE campaign_id = $1",
+        )
+        .bind(id)
+        .fetch_one(&mut *conn)
+        .await?
+        .try_get("n")?;
+        let rows = sqlx::query(
+            "SELECT r.id, r.organization_id, r.user_id, r.score, r.category, r.reason, r.extended, r.answered_at,
+                    o.name AS org_name, o.industry, o.contract_start, o.acv_cents, o.tier_pinned, u.name AS user_name
+             FROM nps_responses r JOIN organizations o ON o.id = r.organization_id JOIN users u ON u.id = r.user_id
+             WHERE r.campaign_id = $1 ORDER BY r.score, r.answered_at, r.id",
+        )
+        .bind(id)
+        .fetch_all(&mut *conn)
+        .await?;
+        let mut tally = Tally::default();
+        let mut by_tier: BTreeMap<String, Tally> = BTreeMap::new();
+        let mut by_industry: BTreeMap<String, Tally> = BTreeMap::new();
+        let mut by_time_live: BTreeMap<String, Tally> = BTreeMap::new();
+        let mut detractors = vec![];
+        for r in &rows {
+            let c = Category::parse(&r.try_get::<String, _>("category")?)?;
+            tally.add(c);
+            let tier = tier_of(r.try_get("acv_cents")?, opt_str(r, "tier_pinned")?);
+            by_tier.entry(tier.as_str().to_string()).or_default().add(c);
+            let industry = opt_str(r, "industry")?.unwrap_or_else(|| "unknown".into());
+            by_industry.entry(industry).or_default().add(c);
+            let live = time_live_segment(
+                opt_str(r, "contract_start")?.as_deref(),
+                r.try_get("answered_at")?,
+            );
+            by_time_live.entry(live.to_string()).or_default().add(c);
+            if c == Category::Detractor {
+                detractors.push(Detractor {
+                    response_id: r.try_get("id")?,
+                    organization_id: r.try_get("organization_id")?,
+                    organization: r.try_get("org_name")?,
+                    user_id: r.try_get("user_id")?,
+                    name: r.try_get("user_name")?,
+                    score: r.try_get("score")?,
+                    reason: r.try_get("reason")?,
+                    extended: opt_str(r, "extended")?
+                        .map(|s| serde_json::from_str(&s))
+                        .transpose()?,
+                    answered_at: r.try_get("answered_at")?,
+                });
+            }
+        }
+        let sent = u32::try_from(sent).unwrap_or(u32::MAX);
+        let response_rate = (sent > 0).then(|| {
+            div_round_half_away(100 * i64::from(tally.responses()), i64::from(sent)) as i32
+        });
+        Ok(NpsReport {
+            campaign,
+            tally,
+            sent,
+            response_rate,
+            by_tier,
+            by_industry,
+            by_time_live,
+            detractors,
+        })
+    }
+
+    /// The tallies of the quarter of `now` and the three before, oldest
+    /// first (a quarter's responses are those of its campaigns).
+    pub async fn nps_trend(&self, actor: &Actor, now: i64) -> Result<Vec<(Quarter, Tally)>> {
+        may_read(actor)?;
+        let m = Month::of_instant(now);
+        let quarters = Quarter::of_month(m.year() as i32, m.number() as i8).last_four();
+        let mut conn = self.reader().await?;
+        let rows = sqlx::query(
+            "SELECT c.quarter, r.category, COUNT(*) AS n FROM nps_responses r
+             JOIN nps_campaigns c ON c.id = r.campaign_id
+             WHERE c.quarter IN ($1, $2, $3, $4) GROUP BY c.quarter, r.category",
+        )
+        .bind(quarters[0].to_string())
+        .bind(quarters[1].to_string())
+        .bind(quarters[2].to_string())
+        .bind(quarters[3].to_string())
+        .fetch_all(&mut *conn)
+        .await?;
+        let mut out: Vec<(Quarter, Tally)> =
+            quarters.iter().map(|q| (*q, Tally::default())).collect();
+        for r in &rows {
+            let q: String = r.try_get("quarter")?;
+            let c = Category::parse(&r.try_get::<String, _>("category")?)?;
+            let n = u32::try_from(r.try_get::<i64, _>("n")?).unwrap_or(0);
+            if let Some((_, t)) = out.iter_mut().find(|(qq, _)| qq.to_string() == q) {
+                match c {
+                    Category::Promoter => t.promoters += n,
+                    Category::Passive => t.passives += n,
+                    Category::Detractor => t.detractors += n,
+                }
+            }
+        }
+        Ok(out)
+    }
+}
+
+fn check_link(l: Option<SurveyLink>, now: i64) -> std::result::Result<SurveyLink, TokenProblem> {
+    match l {
+        None => Err(TokenProblem::Unknown),
+        Some(l) if l.used_at.is_some() => Err(TokenProblem::Used),
+        Some(l) if l.expires_at <= now => Err(TokenProblem::Expired),
+        Some(l) => Ok(l),
+    }
+}
+
+/// A link by its token (reads only; used inside and outside transactions).
+async fn link_on(conn: &mut AnyConnection, token: &str) -> Result<Option<SurveyLink>> {
+    let row = sqlx::query(
+        "SELECT t.campaign_id, t.user_id, t.organization_id, t.expires_at, t.used_at, u.name
+         FROM survey_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = $1",
+    )
+    .bind(token_digest(token))
+    .fetch_optional(&mut *conn)
+    .await?;
+    row.map(|r| {
+        Ok(SurveyLink {
+            campaign_id: r.try_get("campaign_id")?,
+            user_id: r.try_get("user_id")?,
+            user_name: r.try_get("name")?,
+            organization_id: r.try_get("organization_id")?,
+            expires_at: r.try_get("expires_at")?,
+            used_at: r.try_get("used_at")?,
+        })
+    })
+    .transpose()
+}
