@@ -20,7 +20,9 @@
 //!   level (or to any worse level) raises an alert: a task for the CS
 //!   Manager due in a day and a Slack-compatible message to `#escalations`,
 //!   in the transaction that stores the score.
-//! * **Proactive feedback** counts `feedback_items` of the last 90 days.
+//! * **Proactive feedback** counts `feedback_items` of the last 90 days that
+//!   the customer offered: not survey answers (NPS reasons, CSAT comments)
+//!   and not complaints (negative sentiment).
 //!   CSAT reads `satisfaction_ratings`; NPS the account's survey answers
 //!   (else the latest `user_satisfaction.nps` measurement); usage is
 //!   `user_adoption.workflows_per_user_day`.
@@ -560,7 +562,9 @@ impl Store {
         // Feedback the account gave in the last 90 days.
         for r in sqlx::query(&format!(
             "SELECT organization_id, COUNT(*) AS n FROM feedback_items
-             WHERE created_at > $1 AND created_at <= $2 AND organization_id IS NOT NULL{} GROUP BY organization_id",
+             WHERE created_at > $1 AND created_at <= $2 AND organization_id IS NOT NULL
+               AND source <> 'nps_survey' AND sentiment <> 'negative' AND text NOT LIKE 'CSAT %'{}
+             GROUP BY organization_id",
             only("organization_id")
         ))
         .bind(now - 90 * DAY)

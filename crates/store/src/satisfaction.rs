@@ -158,12 +158,48 @@ impl Store {
         .bind(t.group_id)
         .bind(score.as_str())
         .bind(input.rating)
-        .bind(input.comment)
+        .bind(input.comment.clone())
         .bind(input.reason)
         .bind(now)
         .fetch_one(&mut *tx)
         .await?;
         let id: i64 = row.try_get("id")?;
+        // A comment is feedback (§11, source: support tickets), once per
+        // rating: a changed rating with the same comment adds nothing.
+        if let Some(comment) = input
+            .comment
+            .as_deref()
+            .map(str::trim)
+            .filter(|c| !c.is_empty())
+        {
+            let text = format!("CSAT {} on ticket #{}: {comment}", score.as_str(), t.id);
+            let known =
+                sqlx::query("SELECT id FROM feedback_items WHERE user_id = $1 AND text = $2")
+                    .bind(t.requester_id)
+                    .bind(&text)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+            if known.is_none() {
+                let sentiment = if score.as_str() == "good" {
+                    steward_domain::hub::Sentiment::Positive
+                } else {
+                    steward_domain::hub::Sentiment::Negative
+                };
+                let item = crate::feedback::NewFeedbackItem {
+                    organization_id: t.organization_id,
+                    user_id: Some(t.requester_id),
+                    source: steward_domain::feedback::FeedbackSource::SupportTickets,
+                    category: steward_domain::feedback::FeedbackCategory::Support,
+                    sentiment,
+                    text,
+                    theme_id: None,
+                    theme: None,
+                    ticket_id: None,
+                    created_at: now,
+                };
+                self.add_feedback_item_tx(&mut tx, item, now).await?;
+            }
+        }
         // CSAT is an input of the account's health (§9).
         if let Some(org) = t.organization_id {
             self.mark_health_dirty(&mut tx, org, now).await?;

@@ -563,9 +563,29 @@ impl Store {
             };
             task_ids.push(self.create_task_tx(&mut tx, task, now).await?);
         }
-        // NPS is an input of the account's health (§9).
+        // NPS is an input of the account's health (§9), and its reason is
+        // feedback (§11, source: NPS surveys).
         self.mark_health_dirty(&mut tx, l.organization_id, now)
             .await?;
+        if !reason.trim().is_empty() {
+            let item = crate::feedback::NewFeedbackItem {
+                organization_id: Some(l.organization_id),
+                user_id: Some(l.user_id),
+                source: steward_domain::feedback::FeedbackSource::NpsSurvey,
+                category: steward_domain::feedback::FeedbackCategory::Product,
+                sentiment: match category {
+                    Category::Promoter => steward_domain::hub::Sentiment::Positive,
+                    Category::Passive => steward_domain::hub::Sentiment::Neutral,
+                    Category::Detractor => steward_domain::hub::Sentiment::Negative,
+                },
+                text: format!("NPS {score}: {}", reason.trim()),
+                theme_id: None,
+                theme: None,
+                ticket_id: None,
+                created_at: now,
+            };
+            self.add_feedback_item_tx(&mut tx, item, now).await?;
+        }
         self.commit(tx).await?;
         Ok(Ok(Answered {
             response_id,

@@ -402,4 +402,22 @@ async fn bad_csat_raises_the_risk() {
     assert!(keys.contains(&"bad_csat_3_tickets".to_string()), "{h}");
     assert_eq!(h["risk_score"], 30, "{h}");
     assert_eq!(h["level"], "yellow");
+    // The comments arrived in the feedback loop, one per rating.
+    let items = app
+        .get_json(&format!(
+            "/api/v2/feedback_items.json?organization_id={org}"
+        ))
+        .await;
+    let texts: Vec<&str> = items["feedback_items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["text"].as_str().unwrap())
+        .collect();
+    assert_eq!(texts.len(), 3, "{items}");
+    assert!(
+        texts
+            .iter()
+            .all(|t| t.starts_with("CSAT bad on ticket #") && t.ends_with(": Slow"))
+    );
 }
