@@ -565,6 +565,9 @@ pub async fn load(store: &Store, tickets: usize, now: i64) -> anyhow::Result<()>
             ("integration_failures", "Nightly sync failing since Monday"),
         ],
     ];
+    // Baselines first, so the flags below move accounts and start their
+    // playbooks as they would in use.
+    store.recompute_health(None, now - DAY).await?;
     for (org, list) in at_risk.iter().zip(flags) {
         for (key, note) in list {
             store

@@ -16,8 +16,9 @@
 //! * **Playbooks.** Entering YELLOW, ORANGE or RED creates that level's
 //!   tasks (§9) for the account's CSM — the owner of its latest project,
 //!   else the CS Manager (first active admin) — unless the same level's
-//!   playbook started in the last 30 days. Moving from GREEN to a worse
-//!   level (or to any worse level) raises an alert: a task for the CS
+//!   playbook started in the last 30 days. An account's first score is its
+//!   baseline and starts nothing. Moving from GREEN to a worse level (or to
+//!   any worse level) raises an alert: a task for the CS
 //!   Manager due in a day and a Slack-compatible message to `#escalations`,
 //!   in the transaction that stores the score.
 //! * **Proactive feedback** counts `feedback_items` of the last 90 days that
@@ -379,23 +380,12 @@ impl Store {
         }
 
         // Tickets and escalations in 30 days; billing tickets from finance.
-        //
-        // For a few accounts, the 30-day count reads the accounts' tickets
-        // through `tickets_organization` alone: `+ 0` keeps PostgreSQL from
-        // also reading the whole portfolio's last 30 days through
-        // `tickets_created` and AND-ing the two bitmaps (12 ms per account
-        // at 1,000,000 tickets, 0.7 ms without; health-bench, BENCHMARKS.md).
-        // An index on (organization_id, deleted, created_at) would make both
-        // paths range scans.
-        let recent = if orgs.is_some() {
-            "created_at + 0"
-        } else {
-            "created_at"
-        };
+        // The count is a range of `tickets_org_recent` (organization_id,
+        // deleted, created_at) per account (migration 15).
         for (sql, which) in [
             (
                 format!(
-                    "SELECT organization_id AS org, COUNT(*) AS n FROM tickets WHERE deleted = 0 AND {recent} > $1
+                    "SELECT organization_id AS org, COUNT(*) AS n FROM tickets WHERE deleted = 0 AND created_at > $1
                      AND organization_id IS NOT NULL{} GROUP BY organization_id",
                     only("organization_id")
                 ),
@@ -695,7 +685,12 @@ impl Store {
                     .execute(&mut *tx)
                     .await?;
                 }
-                let from = old_level.unwrap_or(Level::Green);
+                // An account's first score is its baseline: nothing moved,
+                // so no playbook and no alert (a first deployment would
+                // otherwise open thousands of tasks at once).
+                let Some(from) = old_level else {
+                    continue;
+                };
                 if s.level != from {
                     done.level_changes += 1;
                     if s.level != Level::Green && self.start_playbook(&mut tx, *org, s, now).await?
