@@ -626,6 +626,14 @@ impl Template {
             .unwrap_or(1)
     }
 
+    /// The name of phase `number` ("" when the template has no such phase).
+    pub fn phase_name(&self, number: u32) -> &str {
+        self.phases
+            .iter()
+            .find(|ph| ph.number == number)
+            .map_or("", |ph| ph.name.as_str())
+    }
+
     /// Hours budget per (phase, side, role): each side's total split over
     /// its roles by their weekly hours and over the phases by their length
     /// in days, rounded to a tenth of an hour.

@@ -1055,13 +1055,10 @@ impl Store {
     /// Rules act with the rights of the CS Manager (the first active admin)
     /// so that the group permissions of §8 never stop them.
     async fn rules_actor_tx(&self, tx: &mut Tx) -> Result<Option<Actor>> {
-        let row = sqlx::query(
-            "SELECT id FROM users WHERE role = 'admin' AND active = 1 ORDER BY id LIMIT 1",
-        )
-        .fetch_optional(&mut **tx)
-        .await?;
-        let Some(row) = row else { return Ok(None) };
-        let user = self.user_tx(tx, row.try_get("id")?).await?;
+        let Some(id) = crate::users::cs_manager(tx).await? else {
+            return Ok(None);
+        };
+        let user = self.user_tx(tx, id).await?;
         Ok(Some(Actor {
             user,
             org_shares_tickets: false,

@@ -27,9 +27,10 @@ use steward_domain::{
 use crate::{
     Store,
     access::Actor,
+    dates::utc_date as date_of,
     db::{Tx, opt_str},
     error::{Result, StoreError},
-    feedback::{date_of, refused},
+    feedback::refused,
     hub::{may_read, may_write},
     tasks::{CreatedBy, NewTask},
 };

@@ -113,12 +113,7 @@ impl Store {
         if configured.is_some() {
             return Ok(configured);
         }
-        let row = sqlx::query(
-            "SELECT id FROM users WHERE role = 'admin' AND active = 1 ORDER BY id LIMIT 1",
-        )
-        .fetch_optional(&mut **tx)
-        .await?;
-        Ok(row.map(|r| r.try_get::<i64, _>("id")).transpose()?)
+        crate::users::cs_manager(tx).await
     }
 
     /// Escalation bookkeeping for a ticket change, in its transaction:

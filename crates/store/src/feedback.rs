@@ -26,7 +26,6 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use jiff::{Timestamp, civil::Date, tz::TimeZone};
 use serde_json::json;
 use sqlx::{Row, any::AnyRow};
 use steward_domain::{
@@ -52,18 +51,6 @@ pub(crate) fn refused(e: ParseError) -> StoreError {
         Some((field, msg)) if !field.contains(' ') => StoreError::invalid(field, msg),
         _ => StoreError::invalid("base", e.0),
     }
-}
-
-pub fn date_of(t: i64) -> Date {
-    Timestamp::from_second(t)
-        .map(|t| t.to_zoned_datetime(TimeZone::UTC).date())
-        .unwrap_or_default()
-}
-
-pub fn start_of(d: Date) -> i64 {
-    d.to_zoned_datetime(TimeZone::UTC)
-        .map(|z| z.timestamp().as_second())
-        .unwrap_or_default()
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -665,7 +652,8 @@ impl Store {
         now: i64,
     ) -> Result<StoredDecision> {
         may_write(actor)?;
-        let d: Decision = validate_decision(kind, draft, date_of(now)).map_err(refused)?;
+        let d: Decision =
+            validate_decision(kind, draft, crate::dates::utc_date(now)).map_err(refused)?;
         let mut tx = self.begin().await?;
         let t = self.theme_tx(&mut tx, theme).await?;
         if let Some(s) = t.merged_into_id {

@@ -43,6 +43,7 @@ use steward_domain::{
 use crate::{
     Store,
     access::Actor,
+    dates::{utc_date, utc_start},
     db::Tx,
     error::{Result, StoreError},
     escalation::slack,
@@ -115,13 +116,6 @@ pub struct Recomputed {
     pub level_changes: usize,
     pub playbooks: usize,
     pub alerts: usize,
-}
-
-fn date_of(t: i64) -> Date {
-    steward_domain::time::format_unix(t)
-        .get(..10)
-        .and_then(|d| parse_date(d).ok())
-        .unwrap_or(Date::constant(1970, 1, 1))
 }
 
 fn days_between(a: Date, b: Date) -> i64 {
@@ -263,7 +257,7 @@ impl Store {
         orgs: Option<&[i64]>,
         now: i64,
     ) -> Result<BTreeMap<i64, (Facts, Vec<Flag>)>> {
-        let today = date_of(now);
+        let today = utc_date(now);
         let only = |col: &str| match orgs {
             Some([]) => " AND 1 = 0".to_string(),
             Some(ids) => format!(" AND {col} IN ({})", id_list(ids)),
@@ -298,12 +292,7 @@ impl Store {
         }
 
         // Baseline metrics: the latest of each field, usage, downtime.
-        let month_start = {
-            let d = today.first_of_month();
-            d.to_zoned_datetime(jiff::tz::TimeZone::UTC)
-                .map(|z| z.timestamp().as_second())
-                .unwrap_or(now - 30 * DAY)
-        };
+        let month_start = utc_start(today.first_of_month());
         let mut latest: BTreeMap<(i64, String), (i64, f64)> = BTreeMap::new();
         let mut month_ago: BTreeMap<i64, (i64, f64)> = BTreeMap::new();
         let mut uptime: BTreeMap<i64, (f64, i64)> = BTreeMap::new();
@@ -728,17 +717,7 @@ impl Store {
         if let Some(r) = owner {
             return Ok(r.try_get("owner_id")?);
         }
-        self.cs_manager(tx).await
-    }
-
-    async fn cs_manager(&self, tx: &mut Tx) -> Result<Option<i64>> {
-        Ok(sqlx::query(
-            "SELECT id FROM users WHERE role = 'admin' AND active = 1 ORDER BY id LIMIT 1",
-        )
-        .fetch_optional(&mut **tx)
-        .await?
-        .map(|r| r.try_get("id"))
-        .transpose()?)
+        crate::users::cs_manager(tx).await
     }
 
     async fn start_playbook(&self, tx: &mut Tx, org: i64, s: &Score, now: i64) -> Result<bool> {
@@ -835,7 +814,7 @@ impl Store {
         let key = format!("health-alert:{org}:{}:{now}", s.level.as_str());
         self.enqueue(tx, "slack", &key, &slack("#escalations", &text), now)
             .await?;
-        let manager = self.cs_manager(tx).await?;
+        let manager = crate::users::cs_manager(tx).await?;
         self.create_task_tx(
             tx,
             NewTask {
@@ -884,7 +863,7 @@ impl Store {
 
     /// The nightly run: everything, once a day from 02:00 UTC.
     pub async fn nightly_health(&self, now: i64) -> Result<Option<Recomputed>> {
-        let today = date_of(now).to_string();
+        let today = utc_date(now).to_string();
         if (now.rem_euclid(DAY)) < 2 * 3600 {
             return Ok(None);
         }
@@ -921,19 +900,7 @@ impl Store {
         .bind(org)
         .fetch_optional(&mut *conn)
         .await?;
-        row.map(|r| {
-            Ok(Current {
-                organization_id: r.try_get("organization_id")?,
-                risk: r.try_get::<i64, _>("risk")?.clamp(0, 100) as u8,
-                health: r.try_get::<i64, _>("health")?.clamp(0, 100) as u8,
-                level: Level::parse(&r.try_get::<String, _>("level")?)?,
-                raw: r.try_get::<i64, _>("raw")? as i32,
-                factors: serde_json::from_str(&r.try_get::<String, _>("factors")?)?,
-                computed_at: r.try_get("computed_at")?,
-                level_since: r.try_get("level_since")?,
-            })
-        })
-        .transpose()
+        row.map(|r| current_from_row(&r)).transpose()
     }
 
     /// Score history since `from`: (computed_at, risk, level).
@@ -987,16 +954,7 @@ impl Store {
                 Ok((
                     r.try_get("organization_id")?,
                     r.try_get("name")?,
-                    Current {
-                        organization_id: r.try_get("organization_id")?,
-                        risk: r.try_get::<i64, _>("risk")?.clamp(0, 100) as u8,
-                        health: r.try_get::<i64, _>("health")?.clamp(0, 100) as u8,
-                        level: Level::parse(&r.try_get::<String, _>("level")?)?,
-                        raw: r.try_get::<i64, _>("raw")? as i32,
-                        factors: serde_json::from_str(&r.try_get::<String, _>("factors")?)?,
-                        computed_at: r.try_get("computed_at")?,
-                        level_since: r.try_get("level_since")?,
-                    },
+                    current_from_row(r)?,
                 ))
             })
             .collect()
@@ -1133,7 +1091,9 @@ impl Store {
         if let Some(Some(o)) = input.owner_id {
             self.ensure_task_owner(&mut tx, o).await?;
         }
-        let started = input.started_on.unwrap_or_else(|| date_of(now).to_string());
+        let started = input
+            .started_on
+            .unwrap_or_else(|| utc_date(now).to_string());
         let row = sqlx::query(
             "INSERT INTO interventions (organization_id, primary_issue, owner_id, started_on, target_date, progress_pct,
                 status, notes, created_at, updated_at)
@@ -1224,6 +1184,19 @@ impl Store {
         self.commit(tx).await?;
         self.intervention(id).await
     }
+}
+
+fn current_from_row(r: &sqlx::any::AnyRow) -> Result<Current> {
+    Ok(Current {
+        organization_id: r.try_get("organization_id")?,
+        risk: r.try_get::<i64, _>("risk")?.clamp(0, 100) as u8,
+        health: r.try_get::<i64, _>("health")?.clamp(0, 100) as u8,
+        level: Level::parse(&r.try_get::<String, _>("level")?)?,
+        raw: r.try_get::<i64, _>("raw")? as i32,
+        factors: serde_json::from_str(&r.try_get::<String, _>("factors")?)?,
+        computed_at: r.try_get("computed_at")?,
+        level_since: r.try_get("level_since")?,
+    })
 }
 
 const INTERVENTION_COLUMNS: &str = "id, organization_id, primary_issue, owner_id, started_on, target_date, \

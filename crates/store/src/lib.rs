@@ -12,6 +12,7 @@ pub mod bulk;
 pub mod cab;
 mod cache;
 pub mod calendars;
+pub mod dates;
 pub mod db;
 pub mod error;
 pub mod escalation;

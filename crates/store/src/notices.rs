@@ -117,12 +117,7 @@ impl Store {
         c.set(
             Object::Project,
             "phase",
-            p.template
-                .phases
-                .iter()
-                .find(|ph| ph.number == phase)
-                .map(|ph| ph.name.clone())
-                .unwrap_or_default(),
+            p.template.phase_name(phase).to_string(),
         );
         Ok(c)
     }

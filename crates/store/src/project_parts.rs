@@ -306,16 +306,12 @@ const OPPORTUNITY_COLUMNS: &str = "id, organization_id, project_id, title, arr_c
     status, created_at";
 
 impl Store {
-    async fn ensure_project(&self, conn: &mut sqlx::AnyConnection, id: i64) -> Result<Project> {
-        self.project_in(conn, id).await
-    }
-
     // -- risks --------------------------------------------------------
 
     pub async fn risks(&self, actor: &Actor, project: i64) -> Result<Vec<Risk>> {
         may_read(actor)?;
         let mut conn = self.reader().await?;
-        self.ensure_project(&mut conn, project).await?;
+        self.project_in(&mut conn, project).await?;
         self.risks_in(&mut conn, project).await
     }
 
@@ -353,7 +349,7 @@ impl Store {
             .ok_or_else(|| StoreError::invalid("impact", "is required"))?;
         let status = input.status.unwrap_or(RiskStatus::Identified);
         let mut tx = self.begin().await?;
-        self.ensure_project(&mut tx, project).await?;
+        self.project_in(&mut tx, project).await?;
         if let Some(Some(o)) = input.owner_id {
             self.ensure_task_owner(&mut tx, o).await?;
         }
@@ -461,7 +457,7 @@ impl Store {
     pub async fn decisions(&self, actor: &Actor, project: i64) -> Result<Vec<Decision>> {
         may_read(actor)?;
         let mut conn = self.reader().await?;
-        self.ensure_project(&mut conn, project).await?;
+        self.project_in(&mut conn, project).await?;
         self.decisions_in(&mut conn, project).await
     }
 
@@ -523,7 +519,7 @@ impl Store {
             ));
         }
         let mut tx = self.begin().await?;
-        let p = self.ensure_project(&mut tx, project).await?;
+        let p = self.project_in(&mut tx, project).await?;
         let decided_on = match input.decided_on.as_deref() {
             Some(s) => steward_domain::time::parse_date(s)
                 .map_err(|e| StoreError::invalid("decided_on", e.0))?,
@@ -585,7 +581,7 @@ impl Store {
             ));
         }
         let mut tx = self.begin().await?;
-        let p = self.ensure_project(&mut tx, project).await?;
+        let p = self.project_in(&mut tx, project).await?;
         let side = p
             .template
             .resources
@@ -669,7 +665,7 @@ impl Store {
     ) -> Result<(Vec<HoursLine>, Vec<HoursEntry>)> {
         may_read(actor)?;
         let mut conn = self.reader().await?;
-        self.ensure_project(&mut conn, project).await?;
+        self.project_in(&mut conn, project).await?;
         self.hours_in(&mut conn, project, None).await
     }
 
@@ -757,7 +753,7 @@ impl Store {
     ) -> Result<()> {
         may_write(actor)?;
         let mut tx = self.begin().await?;
-        let p = self.ensure_project(&mut tx, project).await?;
+        let p = self.project_in(&mut tx, project).await?;
         if !p.template.checklist.iter().any(|c| c.key == key) {
             return Err(StoreError::NotFound("checklist item"));
         }
@@ -949,7 +945,7 @@ impl Store {
     pub async fn handoffs(&self, actor: &Actor, project: i64) -> Result<Vec<Handoff>> {
         may_read(actor)?;
         let mut conn = self.reader().await?;
-        self.ensure_project(&mut conn, project).await?;
+        self.project_in(&mut conn, project).await?;
         let rows = sqlx::query(&format!(
             "SELECT {HANDOFF_COLUMNS} FROM project_handoffs WHERE project_id = $1 ORDER BY day, id"
         ))
@@ -1042,7 +1038,7 @@ impl Store {
     pub async fn opportunities(&self, actor: &Actor, project: i64) -> Result<Vec<Opportunity>> {
         may_read(actor)?;
         let mut conn = self.reader().await?;
-        let p = self.ensure_project(&mut conn, project).await?;
+        let p = self.project_in(&mut conn, project).await?;
         self.opportunities_in(&mut conn, p.organization_id).await
     }
 
@@ -1085,7 +1081,7 @@ impl Store {
             return Err(StoreError::invalid("status", "must be open, won or lost"));
         }
         let mut tx = self.begin().await?;
-        let p = self.ensure_project(&mut tx, project).await?;
+        let p = self.project_in(&mut tx, project).await?;
         let row = sqlx::query(
             "INSERT INTO expansion_opportunities (organization_id, project_id, title, arr_cents, effort, probability_pct,
                 status, created_at, updated_at)
@@ -1116,6 +1112,28 @@ impl Store {
     }
 
     // -- overview -----------------------------------------------------
+
+    /// The overviews of projects already loaded (a list page), on one
+    /// connection.
+    pub async fn project_overviews(
+        &self,
+        actor: &Actor,
+        projects: &[Project],
+        now: i64,
+    ) -> Result<Vec<Overview>> {
+        may_read(actor)?;
+        let mut conn = self.reader().await?;
+        let mut out = Vec::with_capacity(projects.len());
+        for p in projects {
+            let milestones = self.milestones_in(&mut conn, p.id).await?;
+            let tasks = self.project_tasks_in(&mut conn, p).await?;
+            out.push(
+                self.overview_in(&mut conn, p, &milestones, &tasks, now)
+                    .await?,
+            );
+        }
+        Ok(out)
+    }
 
     pub async fn project_overview(
         &self,
@@ -1181,13 +1199,7 @@ impl Store {
             day,
             total_days: p.template.days,
             phase,
-            phase_name: p
-                .template
-                .phases
-                .iter()
-                .find(|ph| ph.number == phase)
-                .map(|ph| ph.name.clone())
-                .unwrap_or_default(),
+            phase_name: p.template.phase_name(phase).to_string(),
             planned_pct: (project::planned_pct(day, p.template.days) * 10.0).round() / 10.0,
             completion_pct,
             tasks_total: tasks.len(),

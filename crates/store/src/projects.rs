@@ -25,7 +25,7 @@
 
 use std::collections::BTreeMap;
 
-use jiff::{Timestamp, civil::Date, tz::TimeZone};
+use jiff::{civil::Date, tz::TimeZone};
 use serde_json::Value;
 use sqlx::{Row, any::AnyRow};
 use steward_domain::{
@@ -258,20 +258,11 @@ fn milestone_from_row(r: &AnyRow) -> Result<Milestone> {
     })
 }
 
-/// The local date of instant `t` in `tz`.
-pub fn local_date(t: i64, tz: &TimeZone) -> Date {
-    Timestamp::from_second(t)
-        .unwrap_or(Timestamp::UNIX_EPOCH)
-        .to_zoned_datetime(tz.clone())
-        .date()
-}
+pub use crate::dates::local_date;
 
 /// 17:00 on `d` in `tz`: when a plan task is due.
 fn end_of_day(d: Date, tz: &TimeZone) -> i64 {
-    d.at(17, 0, 0, 0)
-        .to_zoned_datetime(tz.clone())
-        .map(|z| z.timestamp().as_second())
-        .unwrap_or(0)
+    crate::dates::at_hour(d, 17, tz)
 }
 
 /// Shifts `d` by `delta` working days on `days` (dates outside the list

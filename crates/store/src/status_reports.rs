@@ -21,11 +21,12 @@
 
 use std::collections::BTreeMap;
 
-use jiff::{ToSpan, civil::Date, tz::TimeZone};
+use jiff::{ToSpan, civil::Date};
 use serde_json::json;
 use sqlx::{Row, any::AnyRow};
 use steward_domain::{
     Priority,
+    hub::ContactRole,
     metrics::{self, Metric},
     project::{MilestoneStatus, ProjectStatus, Rag, RiskStatus},
     status_report::{
@@ -41,6 +42,7 @@ use steward_domain::{
 use crate::{
     Store,
     access::Actor,
+    dates::{at_hour, start_of},
     error::{Result, StoreError},
     hub::{may_read, may_write},
     outbox::MESSAGE_ID_DOMAIN,
@@ -167,13 +169,6 @@ fn stored_from_row(r: &AnyRow) -> Result<StoredReport> {
 
 const REPORT_COLUMNS: &str = "id, project_id, week_ending, health, owner_id, state, data, notes, recipient, \
     created_at, updated_at, sent_at";
-
-/// Midnight starting `d` in `tz`, as unix seconds.
-fn start_of(d: Date, tz: &TimeZone) -> i64 {
-    d.to_zoned_datetime(tz.clone())
-        .map(|z| z.timestamp().as_second())
-        .unwrap_or(0)
-}
 
 fn plus_days(d: Date, n: i64) -> Date {
     d.checked_add(n.days()).unwrap_or(d)
@@ -741,16 +736,8 @@ impl Store {
         conn: &mut sqlx::AnyConnection,
         org: i64,
     ) -> Result<Option<(String, String)>> {
-        let row = sqlx::query(
-            "SELECT u.name, u.email FROM users u JOIN contact_roles c ON c.user_id = u.id
-             WHERE u.organization_id = $1 AND c.role = 'executive_sponsor' AND u.email IS NOT NULL
-             ORDER BY u.id LIMIT 1",
-        )
-        .bind(org)
-        .fetch_optional(&mut *conn)
-        .await?;
-        row.map(|r| Ok((r.try_get("name")?, r.try_get("email")?)))
-            .transpose()
+        self.contact_with_role_in(conn, org, ContactRole::ExecutiveSponsor)
+            .await
     }
 
     // -- stored reports -------------------------------------------------
@@ -955,27 +942,24 @@ impl Store {
             return Err(StoreError::Conflict("this report was already sent".into()));
         }
         let p = self.project_in(&mut tx, project).await?;
-        let to = match r.recipient.clone() {
-            Some(t) => t,
-            None => self
-                .sponsor_in(&mut tx, p.organization_id)
-                .await?
-                .map(|(_, e)| e)
-                .ok_or_else(|| {
-                    StoreError::invalid(
-                        "recipient",
-                        "the account has no executive sponsor contact; set a recipient",
-                    )
-                })?,
+        let sponsor = self.sponsor_in(&mut tx, p.organization_id).await?;
+        let to = match (r.recipient.clone(), &sponsor) {
+            (Some(t), _) => t,
+            (None, Some((_, e))) => e.clone(),
+            (None, None) => {
+                return Err(StoreError::invalid(
+                    "recipient",
+                    "the account has no executive sponsor contact; set a recipient",
+                ));
+            }
         };
         let html = status_report::render(&r.report, &r.notes, Format::Html)
             .map_err(StoreError::Corrupt)?;
         let text = status_report::render(&r.report, &r.notes, Format::Text)
             .map_err(StoreError::Corrupt)?;
-        // The covering note is the §16 weekly status template.
-        let name = self
-            .sponsor_in(&mut tx, p.organization_id)
-            .await?
+        // The covering note is the §16 weekly status template, greeting the
+        // sponsor by name when the report goes to them.
+        let name = sponsor
             .filter(|(_, e)| *e == to)
             .map(|(n, _)| n)
             .unwrap_or_else(|| "team".into());
@@ -1100,11 +1084,7 @@ impl Store {
                 let p = self.project_in(&mut tx, id).await?;
                 let cal = self.project_calendar(&mut tx, &p.calendar).await?;
                 let report = self.save_report(&mut tx, &p, today, now, false).await?;
-                let due_at = today
-                    .at(15, 0, 0, 0)
-                    .to_zoned_datetime(cal.time_zone().clone())
-                    .map(|z| z.timestamp().as_second())
-                    .ok();
+                let due_at = Some(at_hour(today, 15, cal.time_zone()));
                 self.create_task_tx(
                     &mut tx,
                     NewTask {

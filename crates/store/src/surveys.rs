@@ -596,18 +596,10 @@ impl Store {
 
     /// The first active CSM, else the first active admin (see module docs).
     async fn follow_up_owner_tx(&self, tx: &mut Tx) -> Result<Option<i64>> {
-        for role in [Role::Csm, Role::Admin] {
-            let row = sqlx::query(
-                "SELECT id FROM users WHERE role = $1 AND active = 1 AND suspended = 0 ORDER BY id LIMIT 1",
-            )
-            .bind(role.as_str())
-            .fetch_optional(&mut **tx)
-            .await?;
-            if let Some(r) = row {
-                return Ok(Some(r.try_get("id")?));
-            }
+        match crate::users::first_active(tx, Role::Csm).await? {
+            Some(id) => Ok(Some(id)),
+            None => crate::users::cs_manager(tx).await,
         }
-        Ok(None)
     }
 
     /// The category of the answer behind a used link, while the extended

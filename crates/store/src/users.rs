@@ -423,3 +423,23 @@ fn duplicate_email(e: StoreError) -> StoreError {
         e
     }
 }
+
+/// The first active, unsuspended user with `role` (lowest id).
+pub(crate) async fn first_active(
+    conn: &mut sqlx::AnyConnection,
+    role: Role,
+) -> Result<Option<i64>> {
+    Ok(sqlx::query(
+        "SELECT id FROM users WHERE role = $1 AND active = 1 AND suspended = 0 ORDER BY id LIMIT 1",
+    )
+    .bind(role.as_str())
+    .fetch_optional(&mut *conn)
+    .await?
+    .map(|r| r.try_get("id"))
+    .transpose()?)
+}
+
+/// The CS Manager of policies.md §6–§9: the first active admin.
+pub(crate) async fn cs_manager(conn: &mut sqlx::AnyConnection) -> Result<Option<i64>> {
+    first_active(conn, Role::Admin).await
+}

@@ -31,6 +31,11 @@
 //! used (and removed). A PostgreSQL URL names a server: the benchmark
 //! (re)creates the database `steward_bench_health` on it.
 
+#[path = "../fresh.rs"]
+mod fresh;
+
+use fresh::{Rng, email};
+
 use std::{
     sync::{
         Arc,
@@ -39,10 +44,9 @@ use std::{
     time::Instant,
 };
 
-use anyhow::Context;
 use clap::Parser;
 use jiff::{ToSpan, civil::Date};
-use steward_domain::{Email, Priority, Role, Status, Via, health::Level};
+use steward_domain::{Priority, Role, Status, Via, health::Level};
 use steward_store::{
     Actor, BulkTicket, NewComment, OrgInput, RequesterRef, Store, TicketInput, UserInput,
 };
@@ -91,64 +95,6 @@ const FLAGS: [&str; 6] = [
 
 fn ts(s: &str) -> anyhow::Result<i64> {
     Ok(s.parse::<jiff::Timestamp>()?.as_second())
-}
-
-/// Deterministic pseudo-random numbers (splitmix64), so two runs seed the
-/// same data.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    /// Uniform in `lo..=hi`.
-    fn range(&mut self, lo: i64, hi: i64) -> i64 {
-        lo + (self.next() % (hi - lo + 1) as u64) as i64
-    }
-    /// Uniform in `[0, 1)`.
-    fn unit(&mut self) -> f64 {
-        (self.next() >> 11) as f64 / (1u64 << 53) as f64
-    }
-}
-
-fn email(s: &str) -> anyhow::Result<Email> {
-    Email::parse(s).map_err(|e| anyhow::anyhow!(e.0))
-}
-
-async fn open(url: &Option<String>) -> anyhow::Result<(Store, Option<std::path::PathBuf>)> {
-    match url {
-        Some(u) => {
-            let name = "steward_bench_health";
-            let admin = Store::connect(u).await?;
-            admin
-                .execute_raw(&format!("DROP DATABASE IF EXISTS {name}"))
-                .await?;
-            admin
-                .execute_raw(&format!("CREATE DATABASE {name}"))
-                .await?;
-            admin.close().await;
-            let (head, query) = match u.split_once('?') {
-                Some((h, q)) => (h, format!("?{q}")),
-                None => (u.as_str(), String::new()),
-            };
-            let root = &head[..head.rfind('/').context("database URL has no path")?];
-            let s = Store::connect(&format!("{root}/{name}{query}")).await?;
-            s.migrate().await?;
-            Ok((s, None))
-        }
-        None => {
-            let dir =
-                std::env::temp_dir().join(format!("steward-health-bench-{}", std::process::id()));
-            std::fs::create_dir_all(&dir)?;
-            let s = Store::connect(dir.join("b.db").to_str().context("path")?).await?;
-            s.migrate().await?;
-            Ok((s, Some(dir)))
-        }
-    }
 }
 
 /// Contract dates by account: a tenth in their final 90 days, a tenth past
@@ -351,7 +297,7 @@ async fn levels(store: &Store, actor: &Actor) -> anyhow::Result<String> {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
-    let (store, dir) = open(&args.database_url).await?;
+    let (store, dir) = fresh::open(&args.database_url, "steward_bench_health").await?;
     let now = ts(NOW)?;
     let admin = store
         .create_user(

@@ -25,6 +25,11 @@
 //! used (and removed). A PostgreSQL URL names a server: the benchmark
 //! (re)creates the database `steward_bench_reports` on it.
 
+#[path = "../fresh.rs"]
+mod fresh;
+
+use fresh::{Rng, email};
+
 use std::{
     sync::{
         Arc,
@@ -33,11 +38,10 @@ use std::{
     time::Instant,
 };
 
-use anyhow::Context;
 use clap::Parser;
 use jiff::{ToSpan, civil::Date};
 use steward_domain::{
-    Email, Priority, Role, Status, Via,
+    Priority, Role, Status, Via,
     hub::ContactRole,
     metrics::When,
     project::{DecisionImpact, DecisionLevel, Likelihood, RiskKind, RiskStatus},
@@ -86,63 +90,6 @@ fn ts(s: &str) -> anyhow::Result<i64> {
 
 fn date(s: &str) -> anyhow::Result<Date> {
     Ok(s.parse::<Date>()?)
-}
-
-/// Deterministic pseudo-random numbers (splitmix64), one stream per project,
-/// so two runs seed the same data.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    /// Uniform in `lo..=hi`.
-    fn range(&mut self, lo: i64, hi: i64) -> i64 {
-        lo + (self.next() % (hi - lo + 1) as u64) as i64
-    }
-    fn float(&mut self, lo: f64, hi: f64) -> f64 {
-        lo + (self.next() % 1_000_000) as f64 / 1_000_000.0 * (hi - lo)
-    }
-}
-
-fn email(s: &str) -> anyhow::Result<Email> {
-    Email::parse(s).map_err(|e| anyhow::anyhow!(e.0))
-}
-
-async fn open(url: &Option<String>) -> anyhow::Result<(Store, Option<std::path::PathBuf>)> {
-    match url {
-        Some(u) => {
-            let name = "steward_bench_reports";
-            let admin = Store::connect(u).await?;
-            admin
-                .execute_raw(&format!("DROP DATABASE IF EXISTS {name}"))
-                .await?;
-            admin
-                .execute_raw(&format!("CREATE DATABASE {name}"))
-                .await?;
-            admin.close().await;
-            let (head, query) = match u.split_once('?') {
-                Some((h, q)) => (h, format!("?{q}")),
-                None => (u.as_str(), String::new()),
-            };
-            let root = &head[..head.rfind('/').context("database URL has no path")?];
-            let s = Store::connect(&format!("{root}/{name}{query}")).await?;
-            s.migrate().await?;
-            Ok((s, None))
-        }
-        None => {
-            let dir =
-                std::env::temp_dir().join(format!("steward-report-bench-{}", std::process::id()));
-            std::fs::create_dir_all(&dir)?;
-            let s = Store::connect(dir.join("b.db").to_str().context("path")?).await?;
-            s.migrate().await?;
-            Ok((s, Some(dir)))
-        }
-    }
 }
 
 /// Everything one project needs; `i` picks its start date and sizes.
@@ -497,7 +444,7 @@ async fn compute_render(
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
-    let (store, dir) = open(&args.database_url).await?;
+    let (store, dir) = fresh::open(&args.database_url, "steward_bench_reports").await?;
     let now = ts(NOW)?;
     let seed_t = ts("2026-08-01T12:00:00Z")?;
     let admin = store

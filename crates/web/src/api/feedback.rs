@@ -15,9 +15,8 @@ use steward_domain::{
 };
 use steward_store::{
     cab::{CabMeeting, CabMember, Eligibility},
-    feedback::{
-        FeedbackItem, ItemFilter, NewFeedbackItem, StoredDecision, Theme, date_of, start_of,
-    },
+    dates::{utc_date as date_of, utc_start as start_of},
+    feedback::{FeedbackItem, ItemFilter, NewFeedbackItem, StoredDecision, Theme},
 };
 
 use super::{Routes, created};

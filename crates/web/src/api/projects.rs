@@ -436,12 +436,15 @@ async fn list(
         .store
         .list_projects(&actor, org, status, per_page, (page - 1) * per_page)
         .await?;
-    let now = state.now();
-    let mut out = Vec::with_capacity(items.len());
-    for p in &items {
-        let (_, o) = state.store.project_overview(&actor, p.id, now).await?;
-        out.push(project_json(p, Some(&o), &[]));
-    }
+    let overviews = state
+        .store
+        .project_overviews(&actor, &items, state.now())
+        .await?;
+    let out: Vec<Value> = items
+        .iter()
+        .zip(&overviews)
+        .map(|(p, o)| project_json(p, Some(o), &[]))
+        .collect();
     Ok(Json(json!({"projects": out, "count": count})))
 }
 
