@@ -447,6 +447,15 @@ const MIGRATIONS: &[Migration] = &[
         common_after: &[],
         postgres_after: &[],
     },
+    Migration {
+        version: 16,
+        name: "web_sessions",
+        common_before: &[include_str!("../migrations/0016_web_sessions.sql")],
+        sqlite: &[],
+        postgres: &[],
+        common_after: &[],
+        postgres_after: &[],
+    },
 ];
 
 async fn run_migrations(conn: &mut AnyConnection, dialect: Dialect) -> Result<()> {

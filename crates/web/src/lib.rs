@@ -13,6 +13,7 @@ pub mod input;
 pub mod paging;
 pub mod render;
 mod survey;
+pub mod ui;
 
 use std::{
     future::Future,

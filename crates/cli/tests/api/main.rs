@@ -4,6 +4,7 @@
 
 mod automation;
 mod bad_input;
+mod browser;
 mod cli;
 mod cluster;
 mod escalation;
@@ -26,4 +27,5 @@ mod surveys;
 mod templates;
 mod tickets;
 mod visibility;
+mod web;
 mod zenpy;

@@ -1,11 +1,6 @@
 //! The home page, health check and the JSON fallbacks for unknown routes.
 
-use axum::{
-    Json,
-    extract::State,
-    http::StatusCode,
-    response::{Html, IntoResponse},
-};
+use axum::{Json, extract::State, http::StatusCode, response::IntoResponse};
 use serde_json::json;
 
 use super::Routes;
@@ -13,10 +8,6 @@ use crate::{AppState, error::ApiError};
 
 pub(super) fn routes() -> Routes {
     Vec::new()
-}
-
-pub(super) async fn home() -> Html<&'static str> {
-    Html(include_str!("home.html"))
 }
 
 /// Liveness and database reachability.

@@ -77,8 +77,8 @@ pub fn routes() -> Router<AppState> {
         r = both(r, path, handler);
     }
     r.merge(crate::survey::routes())
+        .merge(crate::ui::routes())
         .route("/api/v2/openapi.json", get(openapi::serve))
-        .route("/", get(misc::home))
         .route("/healthz", get(misc::health))
         .fallback(misc::not_found)
         .method_not_allowed_fallback(misc::method_not_allowed)

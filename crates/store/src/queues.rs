@@ -1,0 +1,181 @@
+//! The agent workspace's ticket queues (issue 6): Zendesk-style views over
+//! unsolved tickets, and each ticket's SLA badge.
+//!
+//! A queue page reads one page plus one row (to know whether there is a
+//! next page) and never counts the whole view: on a million tickets an
+//! exact count of "all unsolved" would cost more than the page itself.
+//! "Breaching soon" starts from the indexed SLA due instants
+//! (`ticket_metrics.next_due`), so it costs what is due, not what exists.
+
+use std::collections::HashMap;
+
+use sqlx::Row;
+use steward_domain::sla::{Calendars, Metric, Stage};
+
+use crate::{
+    Store,
+    access::Actor,
+    error::Result,
+    sql::{Args, and_all},
+    tickets::{TICKET_COLUMNS, Ticket},
+};
+
+/// Statuses a queue shows.
+const UNSOLVED: &str = "t.status IN ('new', 'open', 'pending', 'hold')";
+
+/// Which tickets a queue shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum View {
+    /// Assigned to the viewer, unsolved.
+    Mine,
+    /// Nobody assigned, unsolved.
+    Unassigned,
+    /// In one group, unsolved.
+    Group(i64),
+    /// Running SLA targets due soonest first (including those already
+    /// breached), unsolved.
+    BreachingSoon,
+    /// Every unsolved ticket the viewer may read.
+    AllUnsolved,
+    /// Recently solved.
+    Solved,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum QueueSort {
+    UpdatedDesc,
+    CreatedAsc,
+    Priority,
+    Id,
+}
+
+impl QueueSort {
+    fn sql(self) -> &'static str {
+        match self {
+            QueueSort::UpdatedDesc => "t.updated_at DESC, t.id DESC",
+            QueueSort::CreatedAsc => "t.created_at, t.id",
+            QueueSort::Priority => {
+                "CASE t.priority WHEN 'urgent' THEN 0 WHEN 'high' THEN 1 WHEN 'normal' THEN 2 ELSE 3 END, t.updated_at DESC, t.id DESC"
+            }
+            QueueSort::Id => "t.id DESC",
+        }
+    }
+}
+
+/// The most urgent unmet SLA target of a ticket, for its badge.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SlaBadge {
+    pub metric: Metric,
+    /// Open seconds left at `now` (negative once breached). For a running
+    /// clock this is also `breach_at - now` in open time; a paused clock
+    /// keeps its remainder until it runs again.
+    pub remaining_secs: i64,
+    /// When the target is (or was) breached, if the clock runs.
+    pub breach_at: Option<i64>,
+    pub paused: bool,
+}
+
+pub struct QueuePage {
+    pub tickets: Vec<Ticket>,
+    pub has_more: bool,
+}
+
+impl Store {
+    /// One page (1-based) of a queue.
+    pub async fn queue(
+        &self,
+        actor: &Actor,
+        view: View,
+        sort: QueueSort,
+        page: u32,
+        per_page: u32,
+    ) -> Result<QueuePage> {
+        let per_page = per_page.clamp(1, 100) as i64;
+        let offset = (page.max(1) as i64 - 1) * per_page;
+        let mut args = Args::default();
+        let mut conds = vec![
+            "t.deleted = 0".to_string(),
+            actor.ticket_condition(&mut args),
+        ];
+        let mut from = "tickets t".to_string();
+        let mut order = sort.sql().to_string();
+        match view {
+            View::Mine => {
+                conds.push(UNSOLVED.into());
+                conds.push(format!("t.assignee_id = {}", args.int(actor.user.id)));
+            }
+            View::Unassigned => {
+                conds.push(UNSOLVED.into());
+                conds.push("t.assignee_id IS NULL".into());
+            }
+            View::Group(g) => {
+                conds.push(UNSOLVED.into());
+                conds.push(format!("t.group_id = {}", args.int(g)));
+            }
+            View::AllUnsolved => conds.push(UNSOLVED.into()),
+            View::Solved => conds.push("t.status IN ('solved', 'closed')".into()),
+            View::BreachingSoon => {
+                conds.push(UNSOLVED.into());
+                // The soonest due instant per ticket, read along the index.
+                from = "(SELECT ticket_id, MIN(next_due) AS due FROM ticket_metrics
+                         WHERE next_due IS NOT NULL GROUP BY ticket_id) d
+                        JOIN tickets t ON t.id = d.ticket_id"
+                    .into();
+                order = "d.due, t.id".into();
+            }
+        }
+        let sql = format!(
+            "SELECT {TICKET_COLUMNS} FROM {from} WHERE {} ORDER BY {order} LIMIT {} OFFSET {offset}",
+            and_all(&conds),
+            per_page + 1
+        );
+        let mut conn = self.reader().await?;
+        let rows = args.bind(sqlx::query(&sql)).fetch_all(&mut *conn).await?;
+        let has_more = rows.len() as i64 > per_page;
+        let rows = &rows[..rows.len().min(per_page as usize)];
+        let tickets = self.hydrate(&mut conn, rows).await?;
+        Ok(QueuePage { tickets, has_more })
+    }
+
+    /// Each ticket's most urgent SLA target: the earliest breach among its
+    /// active or paused clocks; tickets whose targets are all met have none.
+    pub async fn sla_badges(&self, ticket_ids: &[i64], now: i64) -> Result<HashMap<i64, SlaBadge>> {
+        let mut out: HashMap<i64, SlaBadge> = HashMap::new();
+        if ticket_ids.is_empty() {
+            return Ok(out);
+        }
+        let cals = self.calendars().await?;
+        let mut args = Args::default();
+        let sql = format!(
+            "SELECT ticket_id, clock FROM ticket_metrics WHERE ticket_id IN ({})",
+            args.ints(ticket_ids)
+        );
+        let mut conn = self.reader().await?;
+        let rows = args.bind(sqlx::query(&sql)).fetch_all(&mut *conn).await?;
+        for r in rows {
+            let id: i64 = r.try_get("ticket_id")?;
+            let clock: steward_domain::sla::Clock =
+                serde_json::from_str(&r.try_get::<String, _>("clock")?)?;
+            let stage = clock.stage();
+            if stage == Stage::Achieved {
+                continue;
+            }
+            let Some(cal) = cals.get(&clock.calendar) else {
+                continue;
+            };
+            let badge = SlaBadge {
+                metric: clock.metric,
+                remaining_secs: clock.target_secs - clock.elapsed_at(cal, now),
+                breach_at: clock.breach_at(cal),
+                paused: stage == Stage::Paused,
+            };
+            match out.get(&id) {
+                Some(b) if b.remaining_secs <= badge.remaining_secs => {}
+                _ => {
+                    out.insert(id, badge);
+                }
+            }
+        }
+        Ok(out)
+    }
+}
