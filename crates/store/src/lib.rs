@@ -21,6 +21,7 @@ pub mod groups;
 pub mod health;
 pub mod hub;
 pub mod jobs;
+pub mod kb;
 pub mod metrics;
 mod notices;
 pub mod orgs;
