@@ -5,6 +5,7 @@ mod escalations;
 mod feedback;
 mod groups;
 mod health;
+mod help_center;
 mod hub;
 mod jobs;
 mod metrics;
@@ -67,6 +68,7 @@ fn all() -> Routes {
         .chain(health::routes())
         .chain(satisfaction::routes())
         .chain(nps::routes())
+        .chain(help_center::routes())
         .chain(misc::routes())
         .collect()
 }
