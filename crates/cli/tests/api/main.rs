@@ -12,6 +12,7 @@ mod feedback;
 mod health;
 mod helpers;
 mod hub;
+mod kb;
 mod mail;
 mod metrics;
 mod notifications;
