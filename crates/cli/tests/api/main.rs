@@ -29,4 +29,5 @@ mod templates;
 mod tickets;
 mod visibility;
 mod web;
+mod web_voice;
 mod zenpy;

@@ -14,6 +14,7 @@ mod auth;
 mod page;
 mod queue;
 mod session;
+mod voice;
 
 use axum::{
     Router,
@@ -36,6 +37,7 @@ pub(crate) fn routes() -> Router<AppState> {
             get(auth::show_password).post(auth::change_password),
         )
         .route("/queue", get(queue::show))
+        .merge(voice::routes())
         .route("/static/app.css", get(css))
         .route("/static/app.js", get(js))
 }

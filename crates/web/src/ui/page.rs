@@ -24,6 +24,17 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("login.html", include_str!("templates/login.html")),
     ("password.html", include_str!("templates/password.html")),
     ("queue.html", include_str!("templates/queue.html")),
+    ("nps.html", include_str!("templates/nps.html")),
+    (
+        "nps_campaign.html",
+        include_str!("templates/nps_campaign.html"),
+    ),
+    ("feedback.html", include_str!("templates/feedback.html")),
+    (
+        "feedback_theme.html",
+        include_str!("templates/feedback_theme.html"),
+    ),
+    ("cab.html", include_str!("templates/cab.html")),
 ];
 
 static ENV: LazyLock<Environment<'static>> = LazyLock::new(|| {
