@@ -42,8 +42,8 @@ use steward_domain::{
     AccountStatus, CompanySize, Industry, Role, Tier,
     nps::{Category, Tally},
     project::{
-        self as project, ChecklistDef, Health, Likelihood, PhaseDef, ReadinessRule,
-        TimelineFacts, day_number, working_days,
+        self as project, ChecklistDef, Health, Likelihood, PhaseDef, ReadinessRule, TimelineFacts,
+        day_number, working_days,
     },
     sla::{Metric, Scope as PolicyScope},
     sla_report::Outcome,
@@ -112,6 +112,41 @@ impl DashboardName {
 
     pub fn title(self) -> &'static str {
         DASHBOARDS[self as usize].1
+    }
+
+    /// The keys of its tiles, in the order they come.
+    pub fn tiles(self) -> &'static [&'static str] {
+        match self {
+            DashboardName::CustomerHealth => &[
+                "health_distribution",
+                "nps_trend",
+                "implementation_by_phase",
+                "at_risk_accounts",
+                "expansion_opportunities",
+                "renewals_timeline",
+            ],
+            DashboardName::Implementation => &[
+                "projects_by_phase",
+                "timeline_health",
+                "blockers_by_type",
+                "hours_by_phase",
+                "quality",
+                "readiness",
+            ],
+            DashboardName::CsmKpis => {
+                &["summary", "tickets", "health_distribution", "nps_breakdown"]
+            }
+            DashboardName::ChurnRisk => &[
+                "risk_levels",
+                "average_risk",
+                "risk_drivers",
+                "heat_map",
+                "interventions",
+                "arr_by_level",
+                "risk_vs_expansion",
+            ],
+            DashboardName::Sla => &["achievement", "breaches", "credits"],
+        }
     }
 }
 
@@ -304,7 +339,11 @@ impl Table {
     pub fn csv(&self) -> String {
         fn field(out: &mut String, s: &str, numeric: bool) {
             let guarded = !numeric && s.starts_with(['=', '+', '-', '@']);
-            let s = if guarded { format!("'{s}") } else { s.to_string() };
+            let s = if guarded {
+                format!("'{s}")
+            } else {
+                s.to_string()
+            };
             if s.contains([',', '"', '\r', '\n']) {
                 out.push('"');
                 out.push_str(&s.replace('"', "\"\""));
@@ -559,6 +598,9 @@ struct ProjectState {
     data_accuracy_pct: Option<f64>,
 }
 
+/// (key, status, planned date, critical path) of a milestone.
+type MilestoneRow = (Option<String>, String, String, bool);
+
 #[derive(Default)]
 struct MilestoneAgg {
     total: usize,
@@ -600,15 +642,17 @@ impl Store {
             "SELECT m.project_id, m.key, m.status, m.planned_date, m.critical_path
              FROM project_milestones m JOIN projects p ON p.id = m.project_id WHERE {scope}"
         );
-        let mut milestones: BTreeMap<i64, Vec<(Option<String>, String, String, bool)>> =
-            BTreeMap::new();
+        let mut milestones: BTreeMap<i64, Vec<MilestoneRow>> = BTreeMap::new();
         for r in args.bind(sqlx::query(&sql)).fetch_all(&mut *conn).await? {
-            milestones.entry(r.try_get("project_id")?).or_default().push((
-                opt_str(&r, "key")?,
-                r.try_get("status")?,
-                r.try_get("planned_date")?,
-                r.try_get::<i64, _>("critical_path")? != 0,
-            ));
+            milestones
+                .entry(r.try_get("project_id")?)
+                .or_default()
+                .push((
+                    opt_str(&r, "key")?,
+                    r.try_get("status")?,
+                    r.try_get("planned_date")?,
+                    r.try_get::<i64, _>("critical_path")? != 0,
+                ));
         }
         let sql = format!(
             "SELECT t.project_id, COUNT(*) AS n,
@@ -1300,11 +1344,12 @@ impl Store {
             tile(
                 "readiness",
                 "Go-live readiness per project",
-                Chart::new(ChartKind::Bar, 0, vec![3])
-                    .target("All items", most.max(1) as f64),
+                Chart::new(ChartKind::Bar, 0, vec![3]).target("All items", most.max(1) as f64),
                 t,
             )
-            .note("The §13 checklist as the project page computes it: all items green means ready."),
+            .note(
+                "The §13 checklist as the project page computes it: all items green means ready.",
+            ),
         );
 
         Ok(Dashboard {
@@ -1405,7 +1450,8 @@ impl Store {
              WHERE e.status = 'open' AND {acct}"
         );
         let r = args.bind(sqlx::query(&sql)).fetch_one(&mut *conn).await?;
-        let (pipeline, weighted, opps) = (int(&r, "arr")?, int(&r, "weighted")? / 100, int(&r, "n")?);
+        let (pipeline, weighted, opps) =
+            (int(&r, "arr")?, int(&r, "weighted")? / 100, int(&r, "n")?);
         let mut args = Args::default();
         let acct = accounts(reach, Some(f), &mut args);
         let sql = format!(
@@ -1483,11 +1529,19 @@ impl Store {
         let mut kpi = |k: &str, v: Cell, unit: &str| t.push(vec![k.into(), v, unit.into()]);
         kpi("Active customers", active.into(), "accounts");
         kpi("NPS", tally.nps().map(i64::from).into(), "NPS");
-        kpi("NPS responses", i64::from(tally.responses()).into(), "answers");
+        kpi(
+            "NPS responses",
+            i64::from(tally.responses()).into(),
+            "answers",
+        );
         kpi("CSAT", Cell::opt1(pct(good, good + bad)), "% good");
         kpi("CSAT ratings", (good + bad).into(), "ratings");
         kpi("Effort (weekly pulse score)", Cell::opt1(pulse), "0-10");
-        kpi("Churn rate", Cell::opt1(pct(st("churned"), customers)), "% of customers");
+        kpi(
+            "Churn rate",
+            Cell::opt1(pct(st("churned"), customers)),
+            "% of customers",
+        );
         kpi("Expansion pipeline", Cell::usd(pipeline), "USD");
         kpi("Weighted pipeline", Cell::usd(weighted), "USD");
         kpi("Open opportunities", opps.into(), "opportunities");
@@ -1564,7 +1618,10 @@ impl Store {
         let mut t = Table::new(&[("category", "Category"), ("responses", "Responses")]);
         t.push(vec!["promoters".into(), i64::from(tally.promoters).into()]);
         t.push(vec!["passives".into(), i64::from(tally.passives).into()]);
-        t.push(vec!["detractors".into(), i64::from(tally.detractors).into()]);
+        t.push(vec![
+            "detractors".into(),
+            i64::from(tally.detractors).into(),
+        ]);
         tiles.push(tile(
             "nps_breakdown",
             "NPS answers by category",
@@ -1645,7 +1702,14 @@ impl Store {
             .map(|d| (utc_start(*d), utc_start(*d) + DAY))
             .collect();
         let rows = self
-            .history_samples(&mut conn, reach, f, &ranges, "CAST(AVG(h.risk) AS DOUBLE PRECISION) AS v, COUNT(*) AS n", "")
+            .history_samples(
+                &mut conn,
+                reach,
+                f,
+                &ranges,
+                "CAST(AVG(h.risk) AS DOUBLE PRECISION) AS v, COUNT(*) AS n",
+                "",
+            )
             .await?;
         let mut t = Table::new(&[
             ("date", "Date"),
@@ -1688,7 +1752,12 @@ impl Store {
             }
         }
         let mut drivers: Vec<(String, (String, i64, i64))> = drivers.into_iter().collect();
-        drivers.sort_by(|a, b| b.1.1.cmp(&a.1.1).then(b.1.2.cmp(&a.1.2)).then(a.0.cmp(&b.0)));
+        drivers.sort_by(|a, b| {
+            b.1.1
+                .cmp(&a.1.1)
+                .then(b.1.2.cmp(&a.1.2))
+                .then(a.0.cmp(&b.0))
+        });
         let mut t = Table::new(&[
             ("factor", "Factor"),
             ("label", "Risk driver"),
@@ -1747,7 +1816,10 @@ impl Store {
 
         // 6. ARR by level over 12 months (the 1st of each month).
         let months = last_months(now, 12);
-        let ranges: Vec<(i64, i64)> = months.iter().map(|m| (m.start(), m.start() + DAY)).collect();
+        let ranges: Vec<(i64, i64)> = months
+            .iter()
+            .map(|m| (m.start(), m.start() + DAY))
+            .collect();
         let rows = self
             .history_samples(
                 &mut conn,
@@ -1901,7 +1973,15 @@ impl Store {
                 .collect::<Vec<_>>()
                 .join(", ");
             let dau = self
-                .metric_values(conn, "user_adoption", "dau_pct", None, &list, &Args::default(), now)
+                .metric_values(
+                    conn,
+                    "user_adoption",
+                    "dau_pct",
+                    None,
+                    &list,
+                    &Args::default(),
+                    now,
+                )
                 .await?;
             let mut nps: BTreeMap<i64, Tally> = BTreeMap::new();
             for r in sqlx::query(&format!(
@@ -1954,9 +2034,7 @@ impl Store {
                     Cell::opt1(dau.get(&id).copied()),
                     nps.get(&id).and_then(Tally::nps).map(i64::from).into(),
                     Cell::opt1(csat.get(&id).and_then(|(g, n)| pct(*g, *n))),
-                    renewal
-                        .map(|d| i64::from((d - today).get_days()))
-                        .into(),
+                    renewal.map(|d| i64::from((d - today).get_days())).into(),
                     Cell::usd(pipeline.get(&id).copied().unwrap_or(0)),
                     int(r, "risk")?.into(),
                 ]);
@@ -2319,11 +2397,17 @@ mod tests {
     #[test]
     fn months_and_buckets() {
         let now = parse_rfc3339("2026-11-24T12:00:00Z").expect("instant");
-        let m: Vec<String> = last_months(now, 3).iter().map(ToString::to_string).collect();
+        let m: Vec<String> = last_months(now, 3)
+            .iter()
+            .map(ToString::to_string)
+            .collect();
         assert_eq!(m, ["2026-09", "2026-10", "2026-11"]);
         let mut args = Args::default();
         let (case, ors) = buckets("x", &[(0, 10), (10, 20)], &mut args);
-        assert_eq!(case, "CASE WHEN x >= $1 AND x < $2 THEN 0 WHEN x >= $3 AND x < $4 THEN 1 END");
+        assert_eq!(
+            case,
+            "CASE WHEN x >= $1 AND x < $2 THEN 0 WHEN x >= $3 AND x < $4 THEN 1 END"
+        );
         assert_eq!(ors, "((x >= $1 AND x < $2) OR (x >= $3 AND x < $4))");
         assert_eq!(Period::parse("30"), Some(Period::Last30));
         assert_eq!(Period::parse("60"), None);

@@ -123,9 +123,7 @@ fn render(
 
 fn wrap(svg: &str, kind: &str, title: &str, desc: &str) -> String {
     let t = escape(title);
-    let head = format!(
-        "<svg class=\"chart chart-{kind}\" role=\"img\" aria-label=\"{t}\" "
-    );
+    let head = format!("<svg class=\"chart chart-{kind}\" role=\"img\" aria-label=\"{t}\" ");
     let body = svg.replacen("<svg ", &head, 1);
     match body.find('>') {
         Some(i) => format!(
@@ -215,11 +213,16 @@ pub fn bar(
     let mut top: f64 = 0.0;
     let mut bottom: f64 = 0.0;
     for i in 0..n {
-        let vals = series.iter().filter_map(|s| s.values.get(i).copied().flatten());
+        let vals = series
+            .iter()
+            .filter_map(|s| s.values.get(i).copied().flatten());
         if stacked {
-            let (pos, neg) = vals.fold((0.0, 0.0), |(p, q), v| {
-                if v >= 0.0 { (p + v, q) } else { (p, q + v) }
-            });
+            let (pos, neg) = vals.fold(
+                (0.0, 0.0),
+                |(p, q), v| {
+                    if v >= 0.0 { (p + v, q) } else { (p, q + v) }
+                },
+            );
             top = top.max(pos);
             bottom = bottom.min(neg);
         } else {
@@ -232,7 +235,11 @@ pub fn bar(
     for (_, t) in targets {
         top = top.max(*t);
     }
-    let top = if top <= 0.0 && bottom >= 0.0 { 1.0 } else { top * 1.08 };
+    let top = if top <= 0.0 && bottom >= 0.0 {
+        1.0
+    } else {
+        top * 1.08
+    };
     let bottom = bottom * 1.08;
     let desc = describe(labels, series);
     render(kind, title, &desc, |root| {
@@ -268,7 +275,11 @@ pub fn bar(
                     (x0, x0 + width * 0.92)
                 };
                 let (y0, y1) = if stacked {
-                    let base = if v >= 0.0 { &mut base_pos[i] } else { &mut base_neg[i] };
+                    let base = if v >= 0.0 {
+                        &mut base_pos[i]
+                    } else {
+                        &mut base_neg[i]
+                    };
                     let y0 = *base;
                     *base += v;
                     (y0, *base)
@@ -308,7 +319,10 @@ pub fn bar(
 }
 
 fn draw_targets<DB: DrawingBackend>(
-    chart: &mut ChartContext<DB, Cartesian2d<plotters::coord::types::RangedCoordf64, plotters::coord::types::RangedCoordf64>>,
+    chart: &mut ChartContext<
+        DB,
+        Cartesian2d<plotters::coord::types::RangedCoordf64, plotters::coord::types::RangedCoordf64>,
+    >,
     targets: &[(String, f64)],
     x_max: f64,
 ) -> Draw
@@ -316,7 +330,11 @@ where
     DB::ErrorType: 'static,
 {
     for (i, (name, t)) in targets.iter().enumerate() {
-        let c = [RGBColor(200, 30, 30), RGBColor(90, 90, 90), RGBColor(120, 60, 160)][i % 3];
+        let c = [
+            RGBColor(200, 30, 30),
+            RGBColor(90, 90, 90),
+            RGBColor(120, 60, 160),
+        ][i % 3];
         chart
             .draw_series(DashedLineSeries::new(
                 vec![(0.0, *t), (x_max, *t)],
@@ -333,12 +351,19 @@ where
 
 /// One line per series over the labels (gaps where a value is missing),
 /// with dashed target lines.
-pub fn line(title: &str, labels: &[String], series: &[Series], targets: &[(String, f64)]) -> String {
+pub fn line(
+    title: &str,
+    labels: &[String],
+    series: &[Series],
+    targets: &[(String, f64)],
+) -> String {
     if labels.is_empty() || !has_values(series) {
         return message("line", title, "No data yet");
     }
     let n = labels.len();
-    let vals = series.iter().flat_map(|s| s.values.iter().flatten().copied());
+    let vals = series
+        .iter()
+        .flat_map(|s| s.values.iter().flatten().copied());
     let all: Vec<f64> = vals.chain(targets.iter().map(|t| t.1)).collect();
     let lo = all.iter().copied().fold(f64::INFINITY, f64::min);
     let hi = all.iter().copied().fold(f64::NEG_INFINITY, f64::max);
@@ -426,7 +451,15 @@ pub fn scatter(title: &str, x_name: &str, y_name: &str, points: &[Point]) -> Str
     let desc = points
         .iter()
         .take(60)
-        .map(|p| format!("{} ({}): {x_name} {}, {y_name} {}", p.label, p.group, fmt(p.x), fmt(p.y)))
+        .map(|p| {
+            format!(
+                "{} ({}): {x_name} {}, {y_name} {}",
+                p.label,
+                p.group,
+                fmt(p.x),
+                fmt(p.y)
+            )
+        })
         .collect::<Vec<_>>()
         .join("; ");
     render("scatter", title, &desc, |root| {
@@ -486,7 +519,9 @@ pub fn heat_map(
     let ranges: Vec<(f64, f64)> = (0..columns.len())
         .map(|c| {
             let vs = values.iter().filter_map(|r| r.get(c).copied().flatten());
-            vs.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| (a.min(v), b.max(v)))
+            vs.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
+                (a.min(v), b.max(v))
+            })
         })
         .collect();
     let desc = rows
@@ -517,7 +552,11 @@ pub fn heat_map(
             .pos(Pos::new(HPos::Center, VPos::Bottom));
         for (c, name) in columns.iter().enumerate() {
             let x = left + col_w * c as i32 + col_w / 2;
-            root.draw(&Text::new(short(name, (col_w / 7).max(4) as usize), (x, 58), header.clone()))?;
+            root.draw(&Text::new(
+                short(name, (col_w / 7).max(4) as usize),
+                (x, 58),
+                header.clone(),
+            ))?;
         }
         let font = (row_h - 4).clamp(7, 12);
         for (r, name) in rows.iter().enumerate() {
@@ -529,12 +568,11 @@ pub fn heat_map(
                     .color(&BLACK)
                     .pos(Pos::new(HPos::Right, VPos::Center)),
             ))?;
-            for c in 0..columns.len() {
+            for (c, (lo, hi)) in ranges.iter().copied().enumerate() {
                 let v = values.get(r).and_then(|row| row.get(c)).copied().flatten();
                 let fill = match v {
                     None => RGBColor(225, 225, 225),
                     Some(v) => {
-                        let (lo, hi) = ranges[c];
                         let mut t = if hi > lo { (v - lo) / (hi - lo) } else { 0.5 };
                         if !higher_is_better.get(c).copied().unwrap_or(true) {
                             t = 1.0 - t;
@@ -543,7 +581,11 @@ pub fn heat_map(
                         let (r0, g0, b0) = if t < 0.5 {
                             (214.0, 39.0 + (190.0 - 39.0) * t * 2.0, 40.0)
                         } else {
-                            (214.0 - (214.0 - 46.0) * (t - 0.5) * 2.0, 190.0 - 30.0 * (t - 0.5) * 2.0, 40.0 + 27.0 * (t - 0.5) * 2.0)
+                            (
+                                214.0 - (214.0 - 46.0) * (t - 0.5) * 2.0,
+                                190.0 - 30.0 * (t - 0.5) * 2.0,
+                                40.0 + 27.0 * (t - 0.5) * 2.0,
+                            )
                         };
                         RGBColor(r0 as u8, g0 as u8, b0 as u8)
                     }
@@ -682,7 +724,12 @@ pub fn tile_svg(tile: &Tile) -> String {
         ChartKind::HeatMap => {
             let columns: Vec<String> = series.iter().map(|s| s.name.clone()).collect();
             let values: Vec<Vec<Option<f64>>> = (0..labels.len())
-                .map(|i| series.iter().map(|s| s.values.get(i).copied().flatten()).collect())
+                .map(|i| {
+                    series
+                        .iter()
+                        .map(|s| s.values.get(i).copied().flatten())
+                        .collect()
+                })
                 .collect();
             heat_map(title, &labels, &columns, &values, &c.higher_is_better)
         }
@@ -693,16 +740,18 @@ pub fn tile_svg(tile: &Tile) -> String {
                 .iter()
                 .map(|r| {
                     let label = r.get(c.label).map(Cell::text).unwrap_or_default();
-                    let value = c
-                        .values
-                        .first()
-                        .and_then(|i| r.get(*i))
-                        .map_or(String::new(), |v| match v {
+                    let value = c.values.first().and_then(|i| r.get(*i)).map_or(
+                        String::new(),
+                        |v| match v {
                             Cell::Null => "–".to_string(),
                             Cell::Num(n) => fmt(*n),
                             other => other.text(),
-                        });
-                    let unit = unit.and_then(|u| r.get(u)).map(Cell::text).unwrap_or_default();
+                        },
+                    );
+                    let unit = unit
+                        .and_then(|u| r.get(u))
+                        .map(Cell::text)
+                        .unwrap_or_default();
                     (format!("{label} ({unit})"), value)
                 })
                 .collect();
@@ -771,7 +820,11 @@ mod tests {
         assert!(svg.contains("chart-stacked-bar"));
         assert!(svg.contains("RED_USD: 2026-10 = 2, 2026-11 = none"));
         assert!(svg.contains(&text("Target")));
-        assert_eq!(svg.matches("fill=\"#D62728\"").count(), 2, "one red bar + legend");
+        assert_eq!(
+            svg.matches("fill=\"#D62728\"").count(),
+            2,
+            "one red bar + legend"
+        );
     }
 
     #[test]
@@ -791,8 +844,18 @@ mod tests {
     #[test]
     fn scatter_heat_map_and_kpi() {
         let pts = vec![
-            Point { label: "Acme".into(), x: 70.0, y: 50_000.0, group: "RED".into() },
-            Point { label: "Beta".into(), x: 10.0, y: 5_000.0, group: "GREEN".into() },
+            Point {
+                label: "Acme".into(),
+                x: 70.0,
+                y: 50_000.0,
+                group: "RED".into(),
+            },
+            Point {
+                label: "Beta".into(),
+                x: 10.0,
+                y: 5_000.0,
+                group: "GREEN".into(),
+            },
         ];
         let svg = scatter("Risk vs expansion", "Risk", "Expansion ($)", &pts);
         accessible(&svg, "Risk vs expansion");

@@ -6,6 +6,7 @@ mod automation;
 mod bad_input;
 mod cli;
 mod cluster;
+mod dashboards;
 mod escalation;
 mod feedback;
 mod health;
