@@ -2292,6 +2292,8 @@ impl Store {
                 .and_then(|s| parse_rfc3339(s).ok())
                 .is_some_and(|t| t >= from && t < to)
         };
+        // Two requests may refresh the same month at once: the upsert
+        // makes the later one overwrite rather than fail.
         let mut tx = self.begin().await?;
         sqlx::query("DELETE FROM dashboard_sla_months WHERE month = $1")
             .bind(&key)
@@ -2328,7 +2330,11 @@ impl Store {
             sqlx::query(
                 "INSERT INTO dashboard_sla_months (month, organization_id, tier, met, missed, excluded, waived,
                     missed_first_reply, missed_update, missed_resolution, credit_cents)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+                 ON CONFLICT (month, organization_id) DO UPDATE SET tier = excluded.tier, met = excluded.met,
+                    missed = excluded.missed, excluded = excluded.excluded, waived = excluded.waived,
+                    missed_first_reply = excluded.missed_first_reply, missed_update = excluded.missed_update,
+                    missed_resolution = excluded.missed_resolution, credit_cents = excluded.credit_cents",
             )
             .bind(&key)
             .bind(a.organization_id)
