@@ -235,10 +235,12 @@ pub fn bar(
     for (_, t) in targets {
         top = top.max(*t);
     }
+    // Headroom for the legend, drawn in the upper right corner.
+    let legend = series.len() > 1 || !targets.is_empty();
     let top = if top <= 0.0 && bottom >= 0.0 {
         1.0
     } else {
-        top * 1.08
+        top * if legend { 1.3 } else { 1.08 }
     };
     let bottom = bottom * 1.08;
     let desc = describe(labels, series);
@@ -305,7 +307,7 @@ pub fn bar(
                     .pos(Pos::new(HPos::Center, VPos::Top)),
             ))?;
         }
-        if series.len() > 1 || !targets.is_empty() {
+        if legend {
             chart
                 .configure_series_labels()
                 .position(SeriesLabelPosition::UpperRight)
@@ -438,7 +440,7 @@ pub fn scatter(title: &str, x_name: &str, y_name: &str, points: &[Point]) -> Str
     if points.is_empty() {
         return message("scatter", title, "No data yet");
     }
-    let x_hi = points.iter().map(|p| p.x).fold(0.0, f64::max).max(1.0) * 1.05;
+    let x_hi = points.iter().map(|p| p.x).fold(0.0, f64::max).max(1.0) * 1.1;
     let y_hi = points.iter().map(|p| p.y).fold(0.0, f64::max).max(1.0) * 1.08;
     let x_lo = points.iter().map(|p| p.x).fold(0.0, f64::min);
     let y_lo = points.iter().map(|p| p.y).fold(0.0, f64::min);
