@@ -7,6 +7,7 @@ mod bad_input;
 mod browser;
 mod cli;
 mod cluster;
+mod dashboards;
 mod escalation;
 mod feedback;
 mod health;
