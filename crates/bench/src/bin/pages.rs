@@ -63,20 +63,33 @@ async fn sample_ticket_ids(store: &Store, admin: &Actor, n: usize) -> anyhow::Re
             .list_tickets(
                 admin,
                 &TicketFilter::default(),
-                PageRequest::Cursor { size: 100, after: None, before: None },
-                Sort { column: "id", descending },
+                PageRequest::Cursor {
+                    size: 100,
+                    after: None,
+                    before: None,
+                },
+                Sort {
+                    column: "id",
+                    descending,
+                },
             )
             .await?;
         ids.extend(page.items.iter().map(|t| t.id));
     }
     let (lo, hi) = (
-        ids.iter().copied().min().context("the database has no tickets")?,
+        ids.iter()
+            .copied()
+            .min()
+            .context("the database has no tickets")?,
         ids.iter().copied().max().unwrap_or_default(),
     );
     // Evenly spaced ids between the ends; deleted ones answer 404 and are
     // dropped in the warm-up.
     let step = ((hi - lo) / n.max(1) as i64).max(1);
-    Ok((0..n as i64).map(|i| lo + i * step).filter(|id| *id <= hi).collect())
+    Ok((0..n as i64)
+        .map(|i| lo + i * step)
+        .filter(|id| *id <= hi)
+        .collect())
 }
 
 #[tokio::main]
@@ -102,8 +115,14 @@ async fn main() -> anyhow::Result<()> {
                 .await?
         }
     };
-    let actor = Actor { user: admin.clone(), org_shares_tickets: false };
-    let cookie = format!("steward_session={}", store.open_session(admin.id, now()).await?);
+    let actor = Actor {
+        user: admin.clone(),
+        org_shares_tickets: false,
+    };
+    let cookie = format!(
+        "steward_session={}",
+        store.open_session(admin.id, now()).await?
+    );
     let mut ticket_ids = sample_ticket_ids(&store, &actor, 500).await?;
     let orgs = store
         .list_orgs(&OrgFilter::default(), PageRequest::first(100), Sort::ID)
@@ -155,12 +174,30 @@ async fn main() -> anyhow::Result<()> {
 
     type PathFn<'a> = Box<dyn FnMut(&mut Rng) -> String + 'a>;
     let mut pages: Vec<(String, PathFn)> = vec![
-        ("queue: all unsolved".into(), Box::new(|_| "/queue?view=all".into())),
-        ("queue: unassigned".into(), Box::new(|_| "/queue?view=unassigned".into())),
-        ("queue: by priority".into(), Box::new(|_| "/queue?view=all&sort=priority".into())),
-        ("queue: breaching soon".into(), Box::new(|_| "/queue?view=breaching".into())),
-        ("ticket page".into(), Box::new(|r| format!("/tickets/{}", r.pick(&ticket_ids)))),
-        ("account page".into(), Box::new(|r| format!("/accounts/{}", r.pick(&org_ids)))),
+        (
+            "queue: all unsolved".into(),
+            Box::new(|_| "/queue?view=all".into()),
+        ),
+        (
+            "queue: unassigned".into(),
+            Box::new(|_| "/queue?view=unassigned".into()),
+        ),
+        (
+            "queue: by priority".into(),
+            Box::new(|_| "/queue?view=all&sort=priority".into()),
+        ),
+        (
+            "queue: breaching soon".into(),
+            Box::new(|_| "/queue?view=breaching".into()),
+        ),
+        (
+            "ticket page".into(),
+            Box::new(|r| format!("/tickets/{}", r.pick(&ticket_ids))),
+        ),
+        (
+            "account page".into(),
+            Box::new(|r| format!("/accounts/{}", r.pick(&org_ids))),
+        ),
         ("account list".into(), Box::new(|_| "/accounts".into())),
         ("search".into(), Box::new(|_| "/search?q=webhook".into())),
     ];
@@ -193,7 +230,8 @@ async fn main() -> anyhow::Result<()> {
             }
         }
         times.sort_unstable();
-        let at = |q: f64| times[((q * times.len() as f64).ceil() as usize).clamp(1, times.len()) - 1];
+        let at =
+            |q: f64| times[((q * times.len() as f64).ceil() as usize).clamp(1, times.len()) - 1];
         println!(
             "| {label} | {} | {errors} | {:.1} | {:.1} | {:.1} |",
             times.len(),

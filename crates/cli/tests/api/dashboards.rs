@@ -8,9 +8,9 @@ use steward_web::Clock;
 
 use crate::helpers::{TestApp, json_of, spawn_app_with_clock};
 
-const NOW: &str = "2026-11-24T15:00:00Z";
+pub const NOW: &str = "2026-11-24T15:00:00Z";
 
-fn at(s: &str) -> i64 {
+pub fn at(s: &str) -> i64 {
     parse_rfc3339(s).unwrap()
 }
 
@@ -54,18 +54,18 @@ fn kpi(d: &Value, name: &str) -> Value {
     row(d, "summary", name)[1].clone()
 }
 
-struct Seeded {
-    acme: i64,
-    csm_email: String,
-    csm_token: String,
-    project: i64,
+pub struct Seeded {
+    pub acme: i64,
+    pub csm_email: String,
+    pub csm_token: String,
+    pub project: i64,
 }
 
 /// Three accounts (enterprise fintech at RED, mid-market healthcare at
 /// ORANGE, starter logistics at GREEN), NPS answers in two quarters, a
 /// CSM's project for Acme with a red risk, a P0 ticket whose first
 /// response breached, an intervention, and score history.
-async fn seed(app: &TestApp) -> Seeded {
+pub async fn seed(app: &TestApp) -> Seeded {
     let now = at(NOW);
     let acme = org(
         app,

@@ -30,5 +30,6 @@ mod templates;
 mod tickets;
 mod visibility;
 mod web;
+mod web_dashboards;
 mod web_voice;
 mod zenpy;

@@ -60,7 +60,7 @@ fn list_of<T: Copy>(all: &[T], name: fn(T) -> &'static str) -> String {
 }
 
 /// The filters of the query string (400 on a value that is not allowed).
-fn filters(params: &Params) -> ApiResult<(Filters, SlaFilters)> {
+pub(crate) fn filters(params: &Params) -> ApiResult<(Filters, SlaFilters)> {
     let f = Filters {
         period: parse(params, "period", Period::parse, "30, 90")?.unwrap_or_default(),
         industry: parse(

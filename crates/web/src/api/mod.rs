@@ -1,7 +1,7 @@
 //! Routes of the `/api/v2/` surface, one module per resource. Every route
 //! also answers with a `.json` suffix, as Zendesk's do.
 
-mod dashboards;
+pub(crate) mod dashboards;
 mod escalations;
 mod feedback;
 mod groups;

@@ -35,6 +35,8 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("templates/feedback_theme.html"),
     ),
     ("cab.html", include_str!("templates/cab.html")),
+    ("dashboards.html", include_str!("templates/dashboards.html")),
+    ("dashboard.html", include_str!("templates/dashboard.html")),
 ];
 
 static ENV: LazyLock<Environment<'static>> = LazyLock::new(|| {

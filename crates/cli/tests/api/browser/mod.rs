@@ -14,6 +14,7 @@
 //! message, unless `STEWARD_REQUIRE_BROWSER=1` (CI sets it), when they fail.
 //! Screenshots go to `target/screenshots/` (or `STEWARD_SCREENSHOTS`).
 
+mod dashboards;
 mod workspace;
 
 use std::{path::PathBuf, process::Stdio, time::Duration};
@@ -246,9 +247,14 @@ impl Browser {
         self.text(&e).await
     }
 
-    /// The page's visible text.
+    /// The page's visible text, read in one call (finding `body` and then
+    /// reading it could straddle a navigation and fail as stale).
     pub async fn body_text(&mut self) -> String {
-        self.text_of("body").await
+        self.script("return document.body ? document.body.innerText : '';")
+            .await
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
     }
 
     pub async fn script(&mut self, js: &str) -> Value {
