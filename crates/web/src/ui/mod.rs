@@ -12,6 +12,7 @@
 
 mod auth;
 mod page;
+mod portal;
 mod queue;
 mod session;
 
@@ -38,6 +39,7 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/queue", get(queue::show))
         .route("/static/app.css", get(css))
         .route("/static/app.js", get(js))
+        .merge(portal::routes())
 }
 
 /// Static assets change only with the binary; an hour of caching is safe

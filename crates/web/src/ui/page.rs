@@ -24,6 +24,23 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("login.html", include_str!("templates/login.html")),
     ("password.html", include_str!("templates/password.html")),
     ("queue.html", include_str!("templates/queue.html")),
+    (
+        "portal_login.html",
+        include_str!("templates/portal_login.html"),
+    ),
+    (
+        "portal_link.html",
+        include_str!("templates/portal_link.html"),
+    ),
+    (
+        "portal_tickets.html",
+        include_str!("templates/portal_tickets.html"),
+    ),
+    (
+        "portal_ticket.html",
+        include_str!("templates/portal_ticket.html"),
+    ),
+    ("portal_new.html", include_str!("templates/portal_new.html")),
 ];
 
 static ENV: LazyLock<Environment<'static>> = LazyLock::new(|| {
