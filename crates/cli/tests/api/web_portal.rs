@@ -15,7 +15,7 @@ use crate::{
 const SAME_ANSWER: &str = "If that address belongs to a customer account, we sent a sign-in link";
 
 /// Portal link e-mails queued for `to`, newest first.
-async fn links_for(app: &TestApp, to: &str) -> Vec<Value> {
+pub async fn links_for(app: &TestApp, to: &str) -> Vec<Value> {
     app.store
         .list_outbox(Some("email"), 1000)
         .await
@@ -27,7 +27,7 @@ async fn links_for(app: &TestApp, to: &str) -> Vec<Value> {
 }
 
 /// The path of the sign-in link in an e-mail payload.
-fn link_path(payload: &Value) -> String {
+pub fn link_path(payload: &Value) -> String {
     let text = payload["text"].as_str().unwrap();
     let at = text.find("/portal/login/").expect("a link in the e-mail");
     text[at..].split_whitespace().next().unwrap().to_string()
@@ -307,6 +307,7 @@ async fn a_contact_replies_and_opens_tickets_through_the_portal() {
     let csrf = portal_sign_in(&app, &mut web, &email).await;
     let (_, html, _) = web.get(&format!("/portal/tickets/{id}")).await;
     assert!(html.contains("Replying reopens it"), "{html}");
+    assert!(html.contains("status-solved\">Solved</span>"), "{html}");
 
     // CSRF is required on every portal form.
     for (path, form) in [
@@ -350,6 +351,8 @@ async fn a_contact_replies_and_opens_tickets_through_the_portal() {
     assert!(location.starts_with(&format!("/portal/tickets/{id}")));
     let (_, html, _) = web.get(&location).await;
     assert!(html.contains("Your reply was sent."));
+    assert!(html.contains("status-open\">Open</span>"), "{html}");
+    assert!(!html.contains("Replying reopens it"));
     assert!(
         html.contains("Still broken &lt;b&gt;here&lt;&#x2f;b&gt;."),
         "{html}"

@@ -174,11 +174,24 @@ async fn redeem(
 
 // ----- tickets -----------------------------------------------------------
 
+/// Statuses in the customer's words, as help centers show them: whether
+/// the team is on it, waiting for the customer, or done.
+fn customer_status(s: steward_domain::Status) -> &'static str {
+    use steward_domain::Status;
+    match s {
+        Status::New | Status::Open | Status::Hold => "Open",
+        Status::Pending => "Awaiting your reply",
+        Status::Solved => "Solved",
+        Status::Closed => "Closed",
+    }
+}
+
 #[derive(Serialize)]
 struct Row {
     id: i64,
     subject: String,
     status: &'static str,
+    status_label: &'static str,
     priority: &'static str,
     requester: String,
     mine: bool,
@@ -235,6 +248,7 @@ async fn tickets(
             id: t.id,
             subject: t.subject.clone(),
             status: t.status.as_str(),
+            status_label: customer_status(t.status),
             priority: t.priority.as_str(),
             requester: who.get(&t.requester_id).cloned().unwrap_or_default(),
             mine: t.requester_id == me,
@@ -345,7 +359,12 @@ async fn ticket_page(
                 id => t.id,
                 subject => t.subject.clone(),
                 status => t.status.as_str(),
-                priority => t.priority.as_str(),
+                status_label => customer_status(t.status),
+                priority => PRIORITIES
+                    .iter()
+                    .find(|(v, _)| *v == t.priority.as_str())
+                    .map(|(_, l)| l.split(" — ").next().unwrap_or_default())
+                    .unwrap_or_default(),
                 created_at => t.created_at,
                 updated_at => t.updated_at,
                 requester => people.get(&t.requester_id).map(|p| p.0.clone()).unwrap_or_default(),
