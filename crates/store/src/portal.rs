@@ -19,6 +19,7 @@ use crate::{
     Store,
     auth::{generate_token, token_digest},
     error::Result,
+    sessions::FAILURE_WINDOW_SECS,
 };
 
 pub const MAX_LINK_REQUESTS: i64 = 5;
@@ -59,6 +60,12 @@ impl Store {
         sqlx::query("INSERT INTO login_failures (login_key, at) VALUES ($1, $2)")
             .bind(&key)
             .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        // Rows older than both windows count for nothing; the table stays
+        // small even when nobody mistypes a password.
+        sqlx::query("DELETE FROM login_failures WHERE at <= $1")
+            .bind(now - LINK_WINDOW_SECS.max(FAILURE_WINDOW_SECS))
             .execute(&mut *tx)
             .await?;
         self.commit(tx).await?;

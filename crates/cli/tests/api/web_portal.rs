@@ -303,10 +303,32 @@ async fn a_contact_replies_and_opens_tickets_through_the_portal() {
     )
     .await;
 
+    // A link to a ticket from an e-mail: sign in, then land on the ticket.
     let mut web = Web::new(&app);
-    let csrf = portal_sign_in(&app, &mut web, &email).await;
-    let (_, html, _) = web.get(&format!("/portal/tickets/{id}")).await;
+    let (status, _, location) = web.get(&format!("/portal/tickets/{id}")).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let location = location.unwrap();
+    assert_eq!(
+        location,
+        format!("/portal/login?next=%2Fportal%2Ftickets%2F{id}")
+    );
+    let (_, html, _) = web.get(&location).await;
+    let next_field = format!("name=\"next\" value=\"&#x2f;portal&#x2f;tickets&#x2f;{id}\"");
+    assert!(html.contains(&next_field), "{html}");
+    let csrf = csrf_in(&html);
+    let next = format!("/portal/tickets/{id}");
+    web.post(
+        "/portal/login",
+        &[("csrf", &csrf), ("email", &email), ("next", &next)],
+    )
+    .await;
+    let link = link_path(&links_for(&app, &email).await[0]);
+    let (_, _, location) = web.get(&link).await;
+    assert_eq!(location.as_deref(), Some(next.as_str()));
+    let (status, html, _) = web.get(&next).await;
+    assert_eq!(status, StatusCode::OK);
     assert!(html.contains("Replying reopens it"), "{html}");
+    let csrf = csrf_in(&html);
     assert!(html.contains("status-solved\">Solved</span>"), "{html}");
 
     // CSRF is required on every portal form.

@@ -26,18 +26,25 @@ use axum::{
 };
 use minijinja::{Value, context};
 use serde::Serialize;
-use steward_domain::{Priority, Role};
-use steward_store::{NewComment, PageRequest, Sort, TicketFilter, TicketInput};
+use steward_domain::{Email, Priority, Role};
+use steward_store::{
+    NewComment, PageRequest, Sort, TicketFilter, TicketInput, sessions::PORTAL_LINK_SECS,
+};
 
 use super::{
     page::{UiError, page, render, ser},
     session::{
-        Customer, MaybeSignedIn, Posted, PublicForm, SESSION_COOKIE, login_csrf, set_cookie,
+        Customer, MaybeSignedIn, Posted, PublicForm, SESSION_COOKIE, clear_cookie, cookie,
+        login_csrf, safe_next, set_cookie,
     },
 };
 use crate::{AppState, extract::Params, paging};
 
 const PER_PAGE: u32 = 25;
+/// Where to go after the link, remembered by the browser that asked for
+/// it (the link itself is the store's and carries no target). A link
+/// opened in another browser lands on `/portal`.
+const NEXT_COOKIE: &str = "steward_portal_next";
 /// Comments read per store call when showing a conversation.
 const COMMENTS_PER_CALL: u32 = 100;
 /// Longest subject a portal form takes (the API's limit is the store's).
@@ -90,6 +97,7 @@ async fn show_login(
     State(state): State<AppState>,
     MaybeSignedIn(session): MaybeSignedIn,
     headers: HeaderMap,
+    params: Params,
 ) -> Result<Response, UiError> {
     if let Some(s) = session {
         let to = if s.actor.role() == Role::EndUser {
@@ -99,7 +107,18 @@ async fn show_login(
         };
         return Ok(Redirect::to(to).into_response());
     }
-    login_page(&state, &headers, StatusCode::OK, context! {})
+    let next = portal_next(params.get("next"));
+    login_page(&state, &headers, StatusCode::OK, context! { next })
+}
+
+/// A `next=` target inside the portal; anything else is the ticket list.
+fn portal_next(next: Option<&str>) -> String {
+    let n = safe_next(next, "/portal");
+    if n == "/portal" || n.starts_with("/portal/") || n.starts_with("/portal?") {
+        n
+    } else {
+        "/portal".into()
+    }
 }
 
 async fn ask_link(
@@ -108,12 +127,13 @@ async fn ask_link(
     PublicForm(f): PublicForm,
 ) -> Result<Response, UiError> {
     let email = f.get("email").unwrap_or_default().to_string();
-    if !email.contains('@') || email.len() > 320 {
+    let next = portal_next(f.get("next"));
+    if Email::parse(&email).is_err() {
         return login_page(
             &state,
             &headers,
             StatusCode::UNPROCESSABLE_ENTITY,
-            context! { email, errors => BTreeMap::from([("email", "Enter the e-mail address you write to support from.")]) },
+            context! { email, next, errors => BTreeMap::from([("email", "Enter the e-mail address you write to support from.")]) },
         );
     }
     let now = state.now();
@@ -123,7 +143,7 @@ async fn ask_link(
             &state,
             &headers,
             StatusCode::TOO_MANY_REQUESTS,
-            context! { email, error => format!(
+            context! { email, next, error => format!(
                 "Several links were asked for this address just now. Use the latest e-mail, or try again in {minutes} minute(s)."
             ) },
         )?;
@@ -136,7 +156,23 @@ async fn ask_link(
     let sent = state.store.request_portal_link(&email, &base, now).await?;
     // Logged without the address's fate in the answer: the page is the same.
     tracing::info!(portal.link_queued = sent, "portal sign-in link asked for");
-    login_page(&state, &headers, StatusCode::OK, context! { sent => true })
+    let mut resp = login_page(
+        &state,
+        &headers,
+        StatusCode::OK,
+        context! { sent => true, next => next.clone() },
+    )?;
+    if let Ok(c) = set_cookie(
+        &state,
+        NEXT_COOKIE,
+        &form_urlencoded::byte_serialize(next.as_bytes()).collect::<String>(),
+        Some(PORTAL_LINK_SECS),
+    )
+    .parse()
+    {
+        resp.headers_mut().append(header::SET_COOKIE, c);
+    }
+    Ok(resp)
 }
 
 /// Whether a path segment could be a link token (43 URL-safe base64
@@ -149,14 +185,25 @@ fn looks_like_token(t: &str) -> bool {
 
 async fn redeem(
     State(state): State<AppState>,
+    headers: HeaderMap,
     Path(token): Path<String>,
 ) -> Result<Response, UiError> {
     let status = if looks_like_token(&token) {
         match state.store.redeem_portal_link(&token, state.now()).await? {
-            Some(cookie) => {
-                let mut resp = Redirect::to("/portal").into_response();
-                if let Ok(c) = set_cookie(&state, SESSION_COOKIE, &cookie, None).parse() {
-                    resp.headers_mut().append(header::SET_COOKIE, c);
+            Some(session) => {
+                let next = cookie(&headers, NEXT_COOKIE).and_then(|v| {
+                    form_urlencoded::parse(format!("n={v}").as_bytes())
+                        .next()
+                        .map(|(_, v)| v.into_owned())
+                });
+                let mut resp = Redirect::to(&portal_next(next.as_deref())).into_response();
+                for c in [
+                    set_cookie(&state, SESSION_COOKIE, &session, None),
+                    clear_cookie(&state, NEXT_COOKIE),
+                ] {
+                    if let Ok(c) = c.parse() {
+                        resp.headers_mut().append(header::SET_COOKIE, c);
+                    }
                 }
                 return Ok(resp);
             }
@@ -553,6 +600,16 @@ mod tests {
         assert!(looks_like_token(&steward_store::auth::generate_token()));
         assert!(!looks_like_token("short"));
         assert!(!looks_like_token(&"a/".repeat(22)[..43]));
+    }
+
+    #[test]
+    fn next_targets_stay_in_the_portal() {
+        assert_eq!(portal_next(Some("/portal/tickets/5")), "/portal/tickets/5");
+        assert_eq!(portal_next(Some("/portal?page=2")), "/portal?page=2");
+        assert_eq!(portal_next(Some("/queue")), "/portal");
+        assert_eq!(portal_next(Some("/portalx")), "/portal");
+        assert_eq!(portal_next(Some("//evil.example/portal")), "/portal");
+        assert_eq!(portal_next(None), "/portal");
     }
 
     #[test]
