@@ -463,6 +463,26 @@ async fn a_contact_replies_and_opens_tickets_through_the_portal() {
     let (_, html, _) = web.get("/portal").await;
     assert!(html.contains("Reports are empty"));
     assert!(html.contains("Sync stopped"));
+
+    // A closed ticket shows no reply form and refuses a late reply kindly.
+    for status in ["solved", "closed"] {
+        app.put_json(
+            &format!("/api/v2/tickets/{id}.json"),
+            json!({"ticket": {"status": status}}),
+        )
+        .await;
+    }
+    let (_, html, _) = web.get(&format!("/portal/tickets/{id}")).await;
+    assert!(html.contains("This ticket is closed."), "{html}");
+    assert!(!html.contains("Send reply"));
+    let (status, html, _) = web
+        .post(
+            &format!("/portal/tickets/{id}/reply"),
+            &[("csrf", &csrf), ("body", "one more thing")],
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{html}");
+    assert!(html.contains("open a new ticket"), "{html}");
 }
 
 #[tokio::test]

@@ -28,7 +28,8 @@ use minijinja::{Value, context};
 use serde::Serialize;
 use steward_domain::{Email, Priority, Role};
 use steward_store::{
-    NewComment, PageRequest, Sort, TicketFilter, TicketInput, sessions::PORTAL_LINK_SECS,
+    NewComment, PageRequest, Sort, StoreError, TicketFilter, TicketInput,
+    sessions::PORTAL_LINK_SECS,
 };
 
 use super::{
@@ -475,10 +476,23 @@ async fn reply(
         }),
         ..Default::default()
     };
-    state
+    match state
         .store
         .update_ticket(&p.session.actor, id, input, state.now())
-        .await?;
+        .await
+    {
+        Ok(_) => {}
+        // Closed tickets take no more comments (the form is not shown;
+        // this is a reply from a page opened before the ticket closed).
+        Err(StoreError::Invalid { field, .. }) if field == "status" => {
+            return Err(UiError::Page {
+                status: StatusCode::UNPROCESSABLE_ENTITY,
+                title: "This ticket is closed",
+                message: "Closed tickets take no more replies. Please open a new ticket from the portal; you can mention this one by its number.".into(),
+            });
+        }
+        Err(e) => return Err(e.into()),
+    }
     Ok(Redirect::to(&format!("/portal/tickets/{id}?done=reply#reply")).into_response())
 }
 

@@ -101,6 +101,24 @@ async fn a_contact_signs_in_by_link_opens_a_ticket_and_stays_in_their_organizati
     assert_eq!(status, json!(404));
     b.screenshot("portal-not-found").await;
     b.check_accessibility().await;
+
+    // On a phone: the list fits the width, nothing scrolls sideways.
+    b.cmd("POST", "/window/rect", json!({"width": 390, "height": 844}))
+        .await;
+    for (path, shot) in [
+        ("/portal", "portal-phone"),
+        ("/portal/new", "portal-new-phone"),
+    ] {
+        b.goto(&format!("{}{path}", app.base)).await;
+        let overflow = b
+            .script("return document.documentElement.scrollWidth - window.innerWidth;")
+            .await;
+        assert!(
+            overflow.as_i64().unwrap() <= 0,
+            "{path} scrolls sideways by {overflow}"
+        );
+        b.screenshot(shot).await;
+    }
 }
 
 /// Waits until the page's text contains `needle`, reading it in one script
