@@ -31,5 +31,6 @@ mod tickets;
 mod visibility;
 mod web;
 mod web_dashboards;
+mod web_portal;
 mod web_voice;
 mod zenpy;

@@ -13,6 +13,7 @@
 mod auth;
 mod dashboards;
 mod page;
+mod portal;
 mod queue;
 mod session;
 mod voice;
@@ -42,6 +43,7 @@ pub(crate) fn routes() -> Router<AppState> {
         .merge(dashboards::routes())
         .route("/static/app.css", get(css))
         .route("/static/app.js", get(js))
+        .merge(portal::routes())
 }
 
 /// Static assets change only with the binary; an hour of caching is safe

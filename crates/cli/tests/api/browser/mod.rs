@@ -15,6 +15,7 @@
 //! Screenshots go to `target/screenshots/` (or `STEWARD_SCREENSHOTS`).
 
 mod dashboards;
+mod portal;
 mod workspace;
 
 use std::{path::PathBuf, process::Stdio, time::Duration};
