@@ -10,8 +10,10 @@
 //! check who is looking; finer rights (§8) are checked by the store, which
 //! the API shares.
 
+mod accounts;
 mod auth;
 mod page;
+mod projects;
 mod queue;
 mod session;
 
@@ -36,6 +38,8 @@ pub(crate) fn routes() -> Router<AppState> {
             get(auth::show_password).post(auth::change_password),
         )
         .route("/queue", get(queue::show))
+        .merge(accounts::routes())
+        .merge(projects::routes())
         .route("/static/app.css", get(css))
         .route("/static/app.js", get(js))
 }

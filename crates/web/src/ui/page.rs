@@ -24,6 +24,14 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("login.html", include_str!("templates/login.html")),
     ("password.html", include_str!("templates/password.html")),
     ("queue.html", include_str!("templates/queue.html")),
+    ("accounts.html", include_str!("templates/accounts.html")),
+    ("account.html", include_str!("templates/account.html")),
+    ("projects.html", include_str!("templates/projects.html")),
+    ("project.html", include_str!("templates/project.html")),
+    (
+        "status_report.html",
+        include_str!("templates/status_report.html"),
+    ),
 ];
 
 static ENV: LazyLock<Environment<'static>> = LazyLock::new(|| {
