@@ -174,7 +174,7 @@ pub fn milestone_chart(
     milestones: &[Milestone],
     today: Date,
 ) -> String {
-    const LABEL_W: i64 = 260;
+    const LABEL_W: i64 = 320;
     const CHART_W: i64 = 640;
     const ROW_H: i64 = 24;
     const TOP: i64 = 34;
@@ -221,8 +221,8 @@ pub fn milestone_chart(
         let (x0, x1) = (x(from), x(m.planned_date) + CHART_W / span);
         let status = bar_status(m, today);
         let mut label = m.name.clone();
-        if label.chars().count() > 38 {
-            label = label.chars().take(37).collect::<String>() + "…";
+        if label.chars().count() > 40 {
+            label = label.chars().take(39).collect::<String>() + "…";
         }
         let tip = format!(
             "{} — planned {}{}, {}",
