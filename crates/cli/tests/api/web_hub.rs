@@ -117,6 +117,19 @@ async fn the_account_360_shows_contract_contacts_and_explained_health() {
     assert!(html.contains("No account matches"));
     let (_, html, _) = web.get("/accounts?tier=starter").await;
     assert!(!html.contains("Northwind Freight"));
+    let level = app
+        .get_json(&format!("/api/v2/organizations/{org}/health.json"))
+        .await["health"]["level"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (_, html, _) = web.get(&format!("/accounts?level={level}")).await;
+    assert!(html.contains("Northwind Freight"), "level {level}");
+    let other = if level == "red" { "green" } else { "red" };
+    let (_, html, _) = web.get(&format!("/accounts?level={other}")).await;
+    assert!(!html.contains("Northwind Freight"));
+    let (status, _, _) = web.get("/accounts?page=0x").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
     let (status, _, _) = web.get("/accounts?tier=platinum").await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     let (status, _, _) = web.get("/accounts?level=purple").await;
@@ -188,7 +201,15 @@ fn html_escape(s: &str) -> String {
 
 #[tokio::test]
 async fn contractors_never_see_contract_fields_and_cannot_flag() {
-    let Seeded { app, org, .. } = seed().await;
+    let Seeded { app, org, project } = seed().await;
+    let rid = app
+        .post_json(
+            &format!("/api/v2/projects/{project}/status_reports.json"),
+            json!({"status_report": {"week_ending": "2026-12-11"}}),
+        )
+        .await["status_report"]["id"]
+        .as_i64()
+        .unwrap();
     let (mut web, csrf) = web_as(&app, Role::Contractor).await;
     let (status, html, _) = web.get("/accounts").await;
     assert_eq!(status, StatusCode::OK);
@@ -216,6 +237,20 @@ async fn contractors_never_see_contract_fields_and_cannot_flag() {
         )
         .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
+    // The project without its money, and no status reports (they carry
+    // budget and expansion ARR).
+    let (status, html, _) = web.get(&format!("/projects/{project}")).await;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    assert!(html.contains("svg class=\"chart gantt\""));
+    assert!(!html.contains("$60,000") && !html.contains("$21,000"));
+    assert!(!html.contains("Weekly status reports"));
+    let report = format!("/projects/{project}/status_reports/{rid}");
+    let (status, _, _) = web.get(&report).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _, _) = web
+        .post(&format!("{report}/send"), &[("csrf", &csrf)])
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
 }
 
 #[tokio::test]
@@ -632,4 +667,31 @@ async fn customers_and_strangers_do_not_reach_the_customer_pages() {
         assert_eq!(status, StatusCode::SEE_OTHER, "{path}");
         assert_eq!(location.as_deref(), Some("/portal"), "{path}");
     }
+}
+
+#[tokio::test]
+async fn viewers_read_the_customer_pages_but_change_nothing() {
+    let Seeded { app, org, project } = seed().await;
+    let (mut web, csrf) = web_as(&app, Role::Viewer).await;
+    let (status, html, _) = web.get(&format!("/accounts/{org}")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("$150,000"), "viewers read everything");
+    assert!(!html.contains("Log a communication") && !html.contains("Set a risk flag"));
+    let (status, _, _) = web
+        .post(
+            &format!("/accounts/{org}/communications"),
+            &[("csrf", &csrf), ("type", "call"), ("topic", "x")],
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, html, _) = web.get(&format!("/projects/{project}")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(!html.contains("Generate this week"));
+    let (status, _, _) = web
+        .post(
+            &format!("/projects/{project}/status_reports"),
+            &[("csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
 }

@@ -332,7 +332,12 @@ async fn show(
     let decisions = store.decisions(actor, id).await?;
     let (hours, _) = store.hours(actor, id).await?;
     let handoffs = store.handoffs(actor, id).await?;
-    let reports = store.status_reports(actor, id).await?;
+    let commercials = actor.role().sees_commercials();
+    let reports = if commercials {
+        store.status_reports(actor, id).await?
+    } else {
+        Vec::new()
+    };
     let moves = store.go_live_moves(actor, id).await?;
 
     let mut ids: Vec<i64> = p.owner_id.into_iter().collect();
@@ -492,7 +497,6 @@ async fn show(
         .iter()
         .map(|c| context! { text => c.text.clone(), status => c.status, evidence => c.evidence.clone() })
         .collect();
-    let commercials = actor.role().sees_commercials();
     let flash = match params.get("done") {
         Some("task") => Some("The task was updated."),
         Some("check") => Some("The checklist item was updated."),
@@ -525,7 +529,7 @@ async fn show(
             milestones => ms_rows, task_phases, risks, decisions, hours,
             hours_total => context! { budget => format!("{tb:.1}"), actual => format!("{ta:.1}") },
             readiness, handoffs, reports, moves, criteria,
-            can_write => actor.role().can_write(),
+            can_write => actor.role().can_write(), commercials,
             week => this_friday(utc_date(now)).to_string(),
         },
     )
@@ -598,6 +602,9 @@ async fn generate_report(
     p: Posted,
 ) -> Result<Response, UiError> {
     p.require_staff()?;
+    if !p.session.actor.role().sees_commercials() {
+        return Err(UiError::not_found());
+    }
     let id = path_id(&id)?;
     let week = match p.fields.get("week_ending") {
         Some(w) => w.to_string(),
@@ -617,6 +624,11 @@ async fn report_page(
     rid: i64,
     flash: Option<&str>,
 ) -> Result<Response, UiError> {
+    if !s.actor.role().sees_commercials() {
+        // The report carries budget and expansion ARR (§15), which
+        // contractors never see (§8).
+        return Err(UiError::not_found());
+    }
     let p = state.store.project(&s.actor, id).await?;
     let r = state.store.status_report(&s.actor, id, rid).await?;
     let html = status_report::render(&r.report, &r.notes, Format::Html)
@@ -663,6 +675,9 @@ async fn edit_report(
     p: Posted,
 ) -> Result<Response, UiError> {
     p.require_staff()?;
+    if !p.session.actor.role().sees_commercials() {
+        return Err(UiError::not_found());
+    }
     let (id, rid) = (path_id(&id)?, path_id(&rid)?);
     let f = &p.fields;
     let notes = Notes {
@@ -700,6 +715,9 @@ async fn send_report(
     p: Posted,
 ) -> Result<Response, UiError> {
     p.require_staff()?;
+    if !p.session.actor.role().sees_commercials() {
+        return Err(UiError::not_found());
+    }
     let (id, rid) = (path_id(&id)?, path_id(&rid)?);
     let base = crate::api::base(&state, &headers);
     state
