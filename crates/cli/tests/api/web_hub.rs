@@ -512,6 +512,54 @@ async fn the_project_page_draws_milestones_and_lists_tasks_and_risks() {
         .await;
     assert_eq!(t["task"]["status"], "in-progress");
 
+    // Ticking a manual readiness item.
+    let checklist = app
+        .get_json(&format!("/api/v2/projects/{project}/checklist.json"))
+        .await["checklist"]
+        .clone();
+    let manual = checklist
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["source"] == "manual" && c["green"] == false)
+        .expect("a manual item")
+        .clone();
+    let key = manual["key"].as_str().unwrap();
+    let (_, html, _) = web.get(&format!("/projects/{project}")).await;
+    assert!(html.contains(&format!("action=\"/projects/{project}/checklist/{key}\"")));
+    let (status, _, _) = web
+        .post(
+            &format!("/projects/{project}/checklist/{key}"),
+            &[("csrf", &csrf), ("green", "maybe")],
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let (status, _, _) = web
+        .post(
+            &format!("/projects/{project}/checklist/{key}"),
+            &[("csrf", &csrf), ("green", "1")],
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let checklist = app
+        .get_json(&format!("/api/v2/projects/{project}/checklist.json"))
+        .await["checklist"]
+        .clone();
+    assert!(
+        checklist
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["key"] == key && c["green"] == true)
+    );
+    let (status, _, _) = web
+        .post(
+            &format!("/projects/{project}/checklist/no_such_item"),
+            &[("csrf", &csrf), ("green", "1")],
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
     for path in [
         "/projects/999999",
         "/projects/x",

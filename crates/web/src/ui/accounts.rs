@@ -265,10 +265,8 @@ async fn account_page(
         .iter()
         .map(|f| context! { value => f.key.clone(), label => format!("{} ({:+})", f.label, f.points) })
         .collect();
-    let history = store
-        .health_history(actor, id, now - 90 * 86_400)
-        .await?
-        .len();
+    let history = store.health_history(actor, id, now - 90 * 86_400).await?;
+    let trend = risk_sparkline(&history).map(Value::from_safe_string);
 
     let tickets = store
         .list_tickets(
@@ -412,14 +410,43 @@ async fn account_page(
             health => context! {
                 risk => health.risk, score => health.health, level => health.level.as_str(),
                 raw => health.raw, clamped => health.raw != i32::from(health.risk),
-                up => format!("{up:+}"), down => format!("{down:+}"), computed_at => health.computed_at, since => health.level_since, history,
+                up => format!("{up:+}"), down => format!("{down:+}"), computed_at => health.computed_at, since => health.level_since,
             },
-            factors, flags, flag_options, tickets, projects, comms, timeline, nps, csat,
+            trend, factors, flags, flag_options, tickets, projects, comms, timeline, nps, csat,
             can_write, can_flag, kinds, sentiments,
             today => utc_date(now).to_string(),
             ..extra
         },
     )
+}
+
+/// The risk score over time as a small inline SVG line (risk 0 at the
+/// bottom, 100 at the top; the level bands shaded), or `None` with fewer
+/// than two points. Numbers only: nothing here comes from a user.
+pub fn risk_sparkline(history: &[(i64, i64, String)]) -> Option<String> {
+    const W: i64 = 280;
+    const H: i64 = 48;
+    if history.len() < 2 {
+        return None;
+    }
+    let (t0, t1) = (history[0].0, history[history.len() - 1].0);
+    let span = (t1 - t0).max(1);
+    let y = |risk: i64| H - risk.clamp(0, 100) * H / 100;
+    let points: Vec<String> = history
+        .iter()
+        .map(|(at, risk, _)| format!("{},{}", (at - t0) * W / span, y(*risk)))
+        .collect();
+    let (first, last) = (history[0].1, history[history.len() - 1].1);
+    Some(format!(
+        r#"<svg class="chart spark" role="img" viewBox="0 0 {W} {H}" width="{W}" height="{H}" xmlns="http://www.w3.org/2000/svg"><title>Risk score over the last 90 days: {first} to {last} ({n} scores)</title><rect class="band-red" x="0" y="0" width="{W}" height="{r}"/><rect class="band-orange" x="0" y="{r}" width="{W}" height="{o}"/><rect class="band-yellow" x="0" y="{yb}" width="{W}" height="{o}"/><rect class="band-green" x="0" y="{g}" width="{W}" height="{gh}"/><polyline class="line" points="{pts}"/></svg>"#,
+        n = history.len(),
+        r = y(61),
+        o = y(41) - y(61),
+        yb = y(41),
+        g = y(21),
+        gh = H - y(21),
+        pts = points.join(" "),
+    ))
 }
 
 fn capitalize(s: &str) -> String {
@@ -671,6 +698,19 @@ async fn clear_flag(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_sparkline_needs_two_points_and_stays_in_its_box() {
+        assert!(risk_sparkline(&[(0, 10, "green".into())]).is_none());
+        let svg = risk_sparkline(&[
+            (0, 0, "green".into()),
+            (50, 100, "red".into()),
+            (100, 130, "red".into()),
+        ])
+        .unwrap();
+        assert!(svg.contains(r#"points="0,48 140,0 280,0""#), "{svg}");
+        assert!(svg.contains("role=\"img\"") && svg.contains("<title>"));
+    }
 
     #[test]
     fn money_reads_well() {
