@@ -560,6 +560,33 @@ async fn the_project_page_draws_milestones_and_lists_tasks_and_risks() {
         .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 
+    // A handoff: sign-off refused while items are open, then ticked and signed.
+    let handoffs = app
+        .get_json(&format!("/api/v2/projects/{project}/handoffs.json"))
+        .await["handoffs"]
+        .clone();
+    let first = &handoffs[0];
+    let hid = first["id"].as_i64().unwrap();
+    let n = first["checklist"].as_array().unwrap().len();
+    let hpath = format!("/projects/{project}/handoffs/{hid}");
+    let (status, _, _) = web
+        .post(&hpath, &[("csrf", &csrf), ("sign_off", "1")])
+        .await;
+    assert!(status.is_client_error(), "{status}");
+    let (status, _, _) = web.post(&hpath, &[("csrf", &csrf), ("done", "99")]).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let indexes: Vec<String> = (0..n).map(|i| i.to_string()).collect();
+    let mut form: Vec<(&str, &str)> = vec![("csrf", &csrf), ("note", "All set"), ("sign_off", "1")];
+    form.extend(indexes.iter().map(|i| ("done", i.as_str())));
+    let (status, body, _) = web.post(&hpath, &form).await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "{body}");
+    let handoffs = app
+        .get_json(&format!("/api/v2/projects/{project}/handoffs.json"))
+        .await["handoffs"]
+        .clone();
+    assert_eq!(handoffs[0]["signed_off"], true);
+    assert_eq!(handoffs[0]["note"], "All set");
+
     for path in [
         "/projects/999999",
         "/projects/x",

@@ -27,6 +27,7 @@ use steward_domain::{
 };
 use steward_store::{
     dates::utc_date,
+    project_parts::HandoffChange,
     projects::{Milestone, ProjectTaskInput},
 };
 
@@ -45,6 +46,7 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/projects/{id}", get(show))
         .route("/projects/{id}/tasks/{task_id}/status", post(task_status))
         .route("/projects/{id}/checklist/{key}", post(check_item))
+        .route("/projects/{id}/handoffs/{handoff_id}", post(update_handoff))
         .route("/projects/{id}/status_reports", post(generate_report))
         .route(
             "/projects/{id}/status_reports/{report_id}",
@@ -474,7 +476,7 @@ async fn show(
                 .map(|c| context! { item => c["item"].as_str().unwrap_or_default(), done => c["done"] == serde_json::json!(true) })
                 .collect();
             context! {
-                name => h.name.clone(), due => h.due_date.to_string(), day => h.day, items,
+                id => h.id, name => h.name.clone(), due => h.due_date.to_string(), day => h.day, items,
                 signed_off => h.signed_off_at, by => name(h.signed_off_by), note => h.note.clone(),
             }
         })
@@ -500,6 +502,7 @@ async fn show(
     let flash = match params.get("done") {
         Some("task") => Some("The task was updated."),
         Some("check") => Some("The checklist item was updated."),
+        Some("handoff") => Some("The handoff was updated."),
         _ => None,
     };
     page(
@@ -594,6 +597,51 @@ async fn check_item(
         .check_readiness_item(&p.session.actor, id, &key, green, note, state.now())
         .await?;
     Ok(Redirect::to(&format!("/projects/{id}?done=check#readiness")).into_response())
+}
+
+/// Ticks a handoff's checklist (the boxes sent are done, the others not),
+/// keeps its note, and signs it off when asked.
+async fn update_handoff(
+    State(state): State<AppState>,
+    Path((id, h)): Path<(String, String)>,
+    p: Posted,
+) -> Result<Response, UiError> {
+    p.require_staff()?;
+    let (id, h) = (path_id(&id)?, path_id(&h)?);
+    let handoff = state
+        .store
+        .handoffs(&p.session.actor, id)
+        .await?
+        .into_iter()
+        .find(|x| x.id == h)
+        .ok_or_else(UiError::not_found)?;
+    let mut checked = Vec::new();
+    for v in p.fields.all("done") {
+        let i: usize = v
+            .parse()
+            .ok()
+            .filter(|i| *i < handoff.checklist.len())
+            .ok_or_else(|| UiError::bad_request("done must be the number of a checklist item"))?;
+        checked.push(i);
+    }
+    let note = p.fields.raw("note").trim().to_string();
+    if note.len() > 65_536 {
+        return Err(UiError::bad_request(
+            "The note is at most 65,536 characters.",
+        ));
+    }
+    let change = HandoffChange {
+        done: (0..handoff.checklist.len())
+            .map(|i| (i, checked.contains(&i)))
+            .collect(),
+        note: Some(note),
+        sign_off: p.fields.get("sign_off") == Some("1"),
+    };
+    state
+        .store
+        .update_handoff(&p.session.actor, id, h, change, state.now())
+        .await?;
+    Ok(Redirect::to(&format!("/projects/{id}?done=handoff#handoffs")).into_response())
 }
 
 async fn generate_report(
