@@ -183,6 +183,11 @@ async fn the_account_360_shows_contract_contacts_and_explained_health() {
     assert!(html.contains("Log a communication"));
     assert!(html.contains("Set a risk flag"));
 
+    let (status, _, _) = web.get(&format!("/accounts/{org}?before=yesterday")).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let (status, _, _) = web.get(&format!("/accounts/{org}?before=1")).await;
+    assert_eq!(status, StatusCode::OK);
+
     // Unknown and malformed ids are 404.
     for path in ["/accounts/999999", "/accounts/abc", "/accounts/0"] {
         let (status, _, _) = web.get(path).await;

@@ -180,6 +180,7 @@ async fn account_page(
     state: &AppState,
     s: &WebSession,
     id: i64,
+    before: Option<i64>,
     extra: Value,
 ) -> Result<Response, UiError> {
     let store = &state.store;
@@ -367,11 +368,14 @@ async fn account_page(
         .map(|r| context! { ticket => r.ticket_id, score => r.score.as_str(), comment => r.comment.clone(), by => name(r.requester_id), at => r.created_at })
         .collect();
 
-    let timeline: Vec<Value> = store
-        .timeline(actor, id, now + 1, 30)
-        .await?
+    let entries = store
+        .timeline(actor, id, before.unwrap_or(now + 1), 30)
+        .await?;
+    let older = (entries.len() == 30)
+        .then(|| entries.last().map(|e| e.at))
+        .flatten();
+    let timeline: Vec<Value> = entries
         .into_iter()
-        .take(30)
         .map(|e| {
             let ticket = e.detail["ticket_id"].as_i64();
             context! {
@@ -412,7 +416,7 @@ async fn account_page(
                 raw => health.raw, clamped => health.raw != i32::from(health.risk),
                 up => format!("{up:+}"), down => format!("{down:+}"), computed_at => health.computed_at, since => health.level_since,
             },
-            trend, factors, flags, flag_options, tickets, projects, comms, timeline, nps, csat,
+            trend, factors, flags, flag_options, tickets, projects, comms, timeline, older, nps, csat,
             can_write, can_flag, kinds, sentiments,
             today => utc_date(now).to_string(),
             ..extra
@@ -469,7 +473,12 @@ async fn show(
         Some("cleared") => Some("The risk flag was cleared and the score recomputed."),
         _ => None,
     };
-    account_page(&state, &s, id, context! { flash }).await
+    let before = params
+        .get("before")
+        .map(|b| b.parse::<i64>().ok().filter(|b| *b > 0))
+        .map(|b| b.ok_or_else(|| UiError::bad_request("before must be a time in seconds")))
+        .transpose()?;
+    account_page(&state, &s, id, before, context! { flash }).await
 }
 
 /// A date (`YYYY-MM-DD`) at `hour`:00 UTC.
@@ -492,6 +501,7 @@ async fn form_errors(
         state,
         s,
         id,
+        None,
         context! { form_errors => context!{ form => form, errors => ser(&errors), values } },
     )
     .await?;
