@@ -654,17 +654,19 @@ async fn a_status_report_is_reviewed_then_sent_once_and_frozen() {
     let edit = format!("/projects/{project}/status_reports/{rid}");
     let (status, _, _) = web.post(&edit, &[("summary", "Forged")]).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
-    let (status, _, _) = web
+    let (status, html, _) = web
         .post(
             &edit,
             &[
                 ("csrf", &csrf),
-                ("summary", "x"),
+                ("summary", "typed and kept"),
                 ("recipient", "not an address"),
             ],
         )
         .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(html.contains("typed and kept"), "{html}");
+    assert!(html.contains("id=\"e-recipient\""), "{html}");
     let (status, _, _) = web
         .post(
             &edit,

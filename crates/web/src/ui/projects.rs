@@ -671,6 +671,7 @@ async fn report_page(
     id: i64,
     rid: i64,
     flash: Option<&str>,
+    form: Value,
 ) -> Result<Response, UiError> {
     if !s.actor.role().sees_commercials() {
         // The report carries budget and expansion ARR (§15), which
@@ -696,7 +697,7 @@ async fn report_page(
                 summary => r.notes.summary.clone(), decision_needed => r.notes.decision_needed.clone(),
                 other => r.notes.other.clone(),
             },
-            html,
+            html, form,
             can_write => s.actor.role().can_write(),
         },
     )
@@ -714,7 +715,7 @@ async fn show_report(
         Some("sent") => Some("The report was sent. It is now frozen."),
         _ => None,
     };
-    report_page(&state, &s, id, rid, flash).await
+    report_page(&state, &s, id, rid, flash, Value::UNDEFINED).await
 }
 
 async fn edit_report(
@@ -742,7 +743,11 @@ async fn edit_report(
         ));
     }
     let recipient = f.get("recipient").map(str::to_string);
-    state
+    let form = context! {
+        summary => notes.summary.clone(), decision_needed => notes.decision_needed.clone(),
+        other => notes.other.clone(), recipient => recipient.clone(),
+    };
+    match state
         .store
         .edit_status_report(
             &p.session.actor,
@@ -752,8 +757,27 @@ async fn edit_report(
             recipient,
             state.now(),
         )
-        .await?;
-    Ok(Redirect::to(&format!("/projects/{id}/status_reports/{rid}?done=saved")).into_response())
+        .await
+    {
+        Ok(_) => Ok(
+            Redirect::to(&format!("/projects/{id}/status_reports/{rid}?done=saved"))
+                .into_response(),
+        ),
+        // Keep what was typed and put the error next to its field.
+        Err(steward_store::StoreError::Invalid { field, message }) => {
+            let field = if field.ends_with("recipient") {
+                "recipient".to_string()
+            } else {
+                field
+            };
+            let errors: BTreeMap<String, String> = BTreeMap::from([(field, message)]);
+            let form = context! { form => form, errors => super::page::ser(&errors) };
+            let mut resp = report_page(&state, &p.session, id, rid, None, form).await?;
+            *resp.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
+            Ok(resp)
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 async fn send_report(
