@@ -78,6 +78,13 @@ async fn a_csm_reviews_an_account_and_its_project() {
     assert_eq!(b.title().await, "Northwind rollout · Steward");
     b.screenshot("project").await;
     b.check_accessibility().await;
+    for part in ["tasks", "risks", "handoffs"] {
+        b.script(&format!(
+            "document.getElementById('{part}').scrollIntoView();"
+        ))
+        .await;
+        b.screenshot(&format!("project_{part}")).await;
+    }
 
     // Generate this week's report and look at it before sending.
     let here = b.url().await;
