@@ -81,6 +81,12 @@ pub async fn seed() -> Seeded {
             "mitigation": "Nightly batch export"}}),
     )
     .await;
+    app.post_json(
+        "/api/v2/feedback_items.json",
+        json!({"feedback_item": {"source": "qbr_cab", "category": "product", "sentiment": "neutral",
+            "text": "Bulk export of delivery events", "organization_id": org}}),
+    )
+    .await;
     Seeded { app, org, project }
 }
 

@@ -29,6 +29,7 @@ use steward_store::{
     PageRequest, Sort, TicketFilter,
     account_list::AccountQuery,
     dates::{utc_date, utc_start},
+    feedback::ItemFilter,
     hub::CommunicationInput,
     satisfaction::RatingFilter,
     sessions::WebSession,
@@ -330,6 +331,24 @@ async fn account_page(
         )
         .await?;
     user_ids.extend(csat.iter().map(|r| r.requester_id));
+    let feedback: Vec<Value> = store
+        .feedback_items(
+            actor,
+            &ItemFilter {
+                organization_id: Some(id),
+                ..Default::default()
+            },
+            5,
+        )
+        .await?
+        .iter()
+        .map(|f| {
+            context! {
+                category => f.category.as_str(), sentiment => f.sentiment.as_str(),
+                text => f.text.chars().take(280).collect::<String>(), at => f.created_at, ticket => f.ticket_id,
+            }
+        })
+        .collect();
     user_ids.sort_unstable();
     user_ids.dedup();
     let names: HashMap<i64, String> = store
@@ -416,7 +435,7 @@ async fn account_page(
                 raw => health.raw, clamped => health.raw != i32::from(health.risk),
                 up => format!("{up:+}"), down => format!("{down:+}"), computed_at => health.computed_at, since => health.level_since,
             },
-            trend, factors, flags, flag_options, tickets, projects, comms, timeline, older, nps, csat,
+            trend, factors, flags, flag_options, tickets, projects, comms, timeline, older, nps, csat, feedback,
             can_write, can_flag, kinds, sentiments,
             today => utc_date(now).to_string(),
             ..extra
