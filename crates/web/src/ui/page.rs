@@ -45,6 +45,11 @@ const TEMPLATES: &[(&str, &str)] = templates![
     "portal_tickets.html",
     "portal_ticket.html",
     "portal_new.html",
+    "accounts.html",
+    "account.html",
+    "projects.html",
+    "project.html",
+    "status_report.html",
 ];
 
 static ENV: LazyLock<Environment<'static>> = LazyLock::new(|| {
