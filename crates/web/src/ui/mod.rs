@@ -10,6 +10,7 @@
 //! check who is looking; finer rights (§8) are checked by the store, which
 //! the API shares.
 
+mod admin;
 mod auth;
 mod page;
 mod queue;
@@ -38,6 +39,7 @@ pub(crate) fn routes() -> Router<AppState> {
         )
         .route("/queue", get(queue::show))
         .merge(voice::routes())
+        .merge(admin::routes())
         .route("/static/app.css", get(css))
         .route("/static/app.js", get(js))
 }

@@ -35,6 +35,50 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("templates/feedback_theme.html"),
     ),
     ("cab.html", include_str!("templates/cab.html")),
+    ("admin_base.html", include_str!("templates/admin_base.html")),
+    (
+        "admin_users.html",
+        include_str!("templates/admin_users.html"),
+    ),
+    ("admin_user.html", include_str!("templates/admin_user.html")),
+    (
+        "admin_groups.html",
+        include_str!("templates/admin_groups.html"),
+    ),
+    (
+        "admin_calendars.html",
+        include_str!("templates/admin_calendars.html"),
+    ),
+    ("admin_slas.html", include_str!("templates/admin_slas.html")),
+    (
+        "admin_contacts.html",
+        include_str!("templates/admin_contacts.html"),
+    ),
+    (
+        "admin_rules.html",
+        include_str!("templates/admin_rules.html"),
+    ),
+    ("admin_rule.html", include_str!("templates/admin_rule.html")),
+    (
+        "admin_templates.html",
+        include_str!("templates/admin_templates.html"),
+    ),
+    (
+        "admin_template.html",
+        include_str!("templates/admin_template.html"),
+    ),
+    (
+        "admin_template_preview.html",
+        include_str!("templates/admin_template_preview.html"),
+    ),
+    (
+        "admin_factors.html",
+        include_str!("templates/admin_factors.html"),
+    ),
+    (
+        "admin_channels.html",
+        include_str!("templates/admin_channels.html"),
+    ),
 ];
 
 static ENV: LazyLock<Environment<'static>> = LazyLock::new(|| {
