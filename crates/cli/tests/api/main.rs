@@ -29,5 +29,6 @@ mod templates;
 mod tickets;
 mod visibility;
 mod web;
+mod web_admin;
 mod web_voice;
 mod zenpy;
