@@ -337,12 +337,18 @@ fn policy_tables(p: &Policies, groups: &[steward_store::Group]) -> Vec<Value> {
             };
             context! {
                 title => policy.title.clone(), scope,
-                achievement => policy.achievement_bp.map(|bp| format!("{}.{:02} %", bp / 100, bp % 100).replace(".00", "")),
+                achievement => policy.achievement_bp.map(percent),
                 metrics => metrics.iter().map(|m| metric_label(*m)).collect::<Vec<_>>(),
                 rows,
             }
         })
         .collect()
+}
+
+/// Basis points as a percentage: 9950 → `99.5 %`, 9800 → `98 %`.
+fn percent(bp: i64) -> String {
+    let whole = format!("{}.{:02}", bp / 100, (bp % 100).abs());
+    format!("{} %", whole.trim_end_matches('0').trim_end_matches('.'))
 }
 
 async fn slas(
@@ -846,4 +852,35 @@ async fn save_channels(State(state): State<AppState>, p: Posted) -> Result<Respo
         .put_setting("channels", &Json::Object(map), state.now())
         .await?;
     Ok(done("/admin/channels", "The channels were saved."))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn targets_and_shares_read_like_the_policy_text() {
+        assert_eq!(percent(9950), "99.5 %");
+        assert_eq!(percent(9800), "98 %");
+        assert_eq!(
+            span_text(&Span::new(30, Unit::Minutes, "24x7")),
+            "30 min cal"
+        );
+        assert_eq!(span_text(&Span::new(4, Unit::Hours, "business")), "4 h bh");
+        assert_eq!(
+            span_text(&Span::new(5, Unit::BusinessDays, "business")),
+            "5 bd"
+        );
+        assert_eq!(
+            span_text(&Span::new(1, Unit::Hours, "extended")),
+            "1 h (extended)"
+        );
+        assert!(valid_url("https://hooks.slack.com/services/T/B/X"));
+        assert!(!valid_url("https://"));
+        assert!(!valid_url("ftp://example.com"));
+        assert!(!valid_url("https://exa mple.com"));
+        assert!(valid_channel("#incident-acme"));
+        assert!(!valid_channel("incident"));
+        assert!(!valid_channel("#"));
+    }
 }
