@@ -228,6 +228,17 @@ async fn users_are_created_changed_suspended_and_given_passwords() {
     assert_eq!(status, StatusCode::SEE_OTHER);
     let mut ann = Web::new(&app);
     ann.sign_in("ann@example.com", PASSWORD).await;
+    // Suspending her ends her session at once.
+    let (status, _, _) = web
+        .post(
+            &format!("/admin/users/{id}/suspension"),
+            &[("csrf", &csrf), ("suspended", "true")],
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (status, _, location) = ann.get("/queue").await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert!(location.unwrap().starts_with("/login"));
 
     // Admins cannot lock themselves out.
     let me = app.get_json("/api/v2/users/me.json").await["user"]["id"]

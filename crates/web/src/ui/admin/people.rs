@@ -376,10 +376,14 @@ async fn suspension(
         ..Default::default()
     };
     let u = state.store.update_user(id, input, state.now()).await?;
-    if suspend {
-        // A suspended user's sessions end now, not at their next request.
-        tracing::info!(user.id = u.id, "suspended by an admin");
-    }
+    // Sessions and API tokens of suspended users stop working at once (the
+    // store's session lookup skips them).
+    tracing::info!(
+        user.id = u.id,
+        suspended = suspend,
+        by = s.actor.id(),
+        "suspension changed"
+    );
     let what = if suspend { "suspended" } else { "active again" };
     Ok(done(
         &format!("/admin/users/{id}"),
