@@ -551,6 +551,10 @@ async fn rules_slas_contacts_and_factors_are_edited_with_validation() {
     let (status, html, _) = web.get(&format!("/admin/rules/triggers/{tid}")).await;
     assert_eq!(status, StatusCode::OK);
     assert!(html.contains("&quot;conditions&quot;"), "{html}");
+    assert!(
+        html.contains("priority is urgent"),
+        "readable conditions: {html}"
+    );
 
     let (status, html, _) = web
         .post(

@@ -68,13 +68,17 @@ async fn an_admin_edits_a_template_and_sees_the_validation_error() {
         ("/admin/slas", "SLA policies"),
         ("/admin/escalation-contacts", "Escalation contacts"),
         ("/admin/rules", "Automation rules"),
+        ("/admin/rules/triggers/1", "Critical system issue"),
         ("/admin/risk-factors", "Risk factors"),
         ("/admin/channels", "Channels"),
     ] {
         b.goto(&format!("{}{path}", app.base)).await;
         wait_text(&mut b, title).await;
-        b.screenshot(&format!("admin-{}", path.trim_start_matches("/admin/")))
-            .await;
+        b.screenshot(&format!(
+            "admin-{}",
+            path.trim_start_matches("/admin/").replace('/', "-")
+        ))
+        .await;
         b.check_accessibility().await;
     }
 }

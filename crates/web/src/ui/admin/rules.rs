@@ -71,6 +71,34 @@ fn document(r: &Rule) -> String {
     .unwrap_or_default()
 }
 
+/// `[{"field", "operator", "value"}]` as lines: `priority is urgent`,
+/// `add_tags: vip`.
+fn readable(list: &Json) -> Vec<String> {
+    let text = |v: &Json| match v {
+        Json::String(s) => s.clone(),
+        Json::Null => "nothing".into(),
+        other => other.to_string(),
+    };
+    list.as_array()
+        .map(|items| {
+            items
+                .iter()
+                .map(|c| {
+                    let field = text(&c["field"]);
+                    match c.get("operator") {
+                        Some(op) => format!(
+                            "{field} {} {}",
+                            text(op).replace('_', " "),
+                            text(&c["value"])
+                        ),
+                        None => format!("{field}: {}", text(&c["value"])),
+                    }
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 async fn list(
     State(state): State<AppState>,
     Admin(s): Admin,
@@ -126,8 +154,9 @@ fn editor(
         status,
         context! {
             kind => plural(kind), kind_name => kind.as_str(), rule => rule.map(rule_row),
-            conditions => rule.map(|r| serde_json::to_string_pretty(&r.conditions.to_json()).unwrap_or_default()),
-            actions => rule.map(|r| serde_json::to_string_pretty(&automation::actions_to_json(&r.actions)).unwrap_or_default()),
+            all => rule.map(|r| readable(&r.conditions.to_json()["all"])),
+            any => rule.map(|r| readable(&r.conditions.to_json()["any"])),
+            actions => rule.map(|r| readable(&automation::actions_to_json(&r.actions))),
             doc, problems, notice,
         },
     )
