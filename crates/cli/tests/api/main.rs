@@ -30,6 +30,7 @@ mod templates;
 mod tickets;
 mod visibility;
 mod web;
+mod web_admin;
 mod web_dashboards;
 mod web_hub;
 mod web_portal;

@@ -11,6 +11,7 @@
 //! the API shares.
 
 mod accounts;
+mod admin;
 mod auth;
 mod dashboards;
 mod page;
@@ -45,6 +46,7 @@ pub(crate) fn routes() -> Router<AppState> {
         .merge(dashboards::routes())
         .merge(accounts::routes())
         .merge(projects::routes())
+        .merge(admin::routes())
         .route("/static/app.css", get(css))
         .route("/static/app.js", get(js))
         .merge(portal::routes())

@@ -50,6 +50,20 @@ const TEMPLATES: &[(&str, &str)] = templates![
     "projects.html",
     "project.html",
     "status_report.html",
+    "admin_base.html",
+    "admin_users.html",
+    "admin_user.html",
+    "admin_groups.html",
+    "admin_calendars.html",
+    "admin_slas.html",
+    "admin_contacts.html",
+    "admin_rules.html",
+    "admin_rule.html",
+    "admin_templates.html",
+    "admin_template.html",
+    "admin_template_preview.html",
+    "admin_factors.html",
+    "admin_channels.html",
 ];
 
 static ENV: LazyLock<Environment<'static>> = LazyLock::new(|| {
