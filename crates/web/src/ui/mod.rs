@@ -11,6 +11,7 @@
 //! the API shares.
 
 mod auth;
+mod kb;
 mod page;
 mod queue;
 mod session;
@@ -38,6 +39,7 @@ pub(crate) fn routes() -> Router<AppState> {
         )
         .route("/queue", get(queue::show))
         .merge(voice::routes())
+        .merge(kb::routes())
         .route("/static/app.css", get(css))
         .route("/static/app.js", get(js))
 }

@@ -35,6 +35,15 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("templates/feedback_theme.html"),
     ),
     ("cab.html", include_str!("templates/cab.html")),
+    ("kb_macros.html", include_str!("templates/kb_macros.html")),
+    ("kb.html", include_str!("templates/kb.html")),
+    (
+        "kb_category.html",
+        include_str!("templates/kb_category.html"),
+    ),
+    ("kb_article.html", include_str!("templates/kb_article.html")),
+    ("kb_edit.html", include_str!("templates/kb_edit.html")),
+    ("kb_delete.html", include_str!("templates/kb_delete.html")),
 ];
 
 static ENV: LazyLock<Environment<'static>> = LazyLock::new(|| {
