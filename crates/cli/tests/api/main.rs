@@ -29,5 +29,6 @@ mod templates;
 mod tickets;
 mod visibility;
 mod web;
+mod web_kb;
 mod web_voice;
 mod zenpy;

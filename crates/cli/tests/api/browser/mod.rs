@@ -14,6 +14,7 @@
 //! message, unless `STEWARD_REQUIRE_BROWSER=1` (CI sets it), when they fail.
 //! Screenshots go to `target/screenshots/` (or `STEWARD_SCREENSHOTS`).
 
+mod kb;
 mod workspace;
 
 use std::{path::PathBuf, process::Stdio, time::Duration};
