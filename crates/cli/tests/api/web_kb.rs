@@ -501,8 +501,12 @@ async fn the_preview_renders_markdown_safely_and_needs_the_token() {
     assert!(location.unwrap().starts_with("/login"));
 
     let big = "x".repeat(101 * 1024);
-    let (status, _, _) = admin
+    let (status, html, _) = admin
         .post("/kb/preview", &[("csrf", &csrf), ("body", &big)])
         .await;
-    assert!(status.is_client_error(), "{status}");
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        html.starts_with("<p class=\"error\">The body is too long"),
+        "{html}"
+    );
 }

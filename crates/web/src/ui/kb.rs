@@ -532,6 +532,14 @@ fn preview_html(markdown: &str) -> String {
     }
 }
 
+/// Text for an HTML fragment built by hand.
+fn html_escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
 fn require_writer(s: &WebSession) -> Result<(), UiError> {
     if can_write(s) {
         Ok(())
@@ -692,16 +700,16 @@ async fn update_article(
 async fn preview(p: Posted) -> Result<Response, UiError> {
     p.require_staff()?;
     require_writer(&p.session)?;
-    let body = ArticleBody::parse(p.fields.raw("body")).map_err(|e| UiError::Page {
-        status: StatusCode::UNPROCESSABLE_ENTITY,
-        title: "Please check the form",
-        message: format!("body: {}", e.0),
-    })?;
-    Ok((
-        [(header::CACHE_CONTROL, "no-store")],
-        Html(preview_html(body.as_str())),
-    )
-        .into_response())
+    // The script puts whatever comes back into the preview box, so a
+    // refusal is a fragment too.
+    let (status, html) = match ArticleBody::parse(p.fields.raw("body")) {
+        Ok(body) => (StatusCode::OK, preview_html(body.as_str())),
+        Err(e) => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            format!("<p class=\"error\">The body {}.</p>", html_escape(&e.0)),
+        ),
+    };
+    Ok((status, [(header::CACHE_CONTROL, "no-store")], Html(html)).into_response())
 }
 
 async fn publish(
@@ -867,4 +875,69 @@ async fn vote(
         resp.headers_mut().append(header::SET_COOKIE, c);
     }
     Ok(resp)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn draft(title: &str, category: &str, tags: &str, body: &str) -> Draft {
+        Draft {
+            title: title.into(),
+            category_id: category.into(),
+            tags: tags.into(),
+            body: body.into(),
+        }
+    }
+
+    #[test]
+    fn the_editor_reports_every_bad_field_at_once() {
+        let errors = draft(" ", "x", "ok, bad/tag", "").parse().unwrap_err();
+        assert_eq!(
+            errors.keys().collect::<Vec<_>>(),
+            ["category_id", "tags", "title"]
+        );
+        let input = draft(" Title ", "3", "Sla,  billing sla", "**b**")
+            .parse()
+            .unwrap();
+        assert_eq!(input.title.unwrap().as_str(), "Title");
+        assert_eq!(input.category_id, Some(3));
+        assert_eq!(input.tags.unwrap().as_slice(), ["sla", "billing"]);
+        assert_eq!(input.body.unwrap().as_str(), "**b**");
+        assert_eq!(input.status, None);
+    }
+
+    #[test]
+    fn pager_links_keep_the_query() {
+        let p = pager("/help", Some("reset password"), 2, true);
+        assert_eq!(
+            p.get_attr("prev").unwrap().to_string(),
+            "/help?q=reset+password"
+        );
+        assert_eq!(
+            p.get_attr("next").unwrap().to_string(),
+            "/help?q=reset+password&page=3"
+        );
+        let p = pager("/kb/categories/1", None, 1, false);
+        assert!(p.get_attr("prev").unwrap().is_none());
+        assert!(p.get_attr("next").unwrap().is_none());
+    }
+
+    #[test]
+    fn previews_escape_raw_html_and_say_when_empty() {
+        assert!(preview_html("  ").contains("Nothing to preview"));
+        let html = preview_html("<script>x</script>");
+        assert!(html.contains("&lt;script&gt;") && !html.contains("<script>"));
+        assert_eq!(
+            html_escape("<a href=\"x\">&"),
+            "&lt;a href=&quot;x&quot;&gt;&amp;"
+        );
+    }
+
+    #[test]
+    fn visitor_keys_are_generated_tokens() {
+        assert!(valid_visitor_key(&steward_store::auth::generate_token()));
+        assert!(!valid_visitor_key("short"));
+        assert!(!valid_visitor_key(&"a;b".repeat(20)));
+    }
 }
