@@ -217,6 +217,16 @@ async fn an_admin_writes_a_draft_that_customers_see_only_once_published() {
     assert_eq!(status, StatusCode::NOT_FOUND);
     let (_, html, _) = admin.get("/kb?q=quokka").await;
     assert!(html.contains("Quokka relay restarts"), "{html}");
+    let (_, html, _) = admin.get("/kb").await;
+    assert!(html.contains("Latest drafts"), "{html}");
+    assert!(html.contains("Quokka relay restarts"), "{html}");
+    let (_, html, _) = admin.get("/kb/categories/4?status=draft").await;
+    assert!(html.contains("Quokka relay restarts"), "{html}");
+    assert!(!html.contains("kb-published"), "{html}");
+    let (_, html, _) = admin.get("/kb/categories/4?status=published").await;
+    assert!(!html.contains("Quokka relay restarts"), "{html}");
+    let (status, _, _) = admin.get("/kb/categories/4?status=lost").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
 
     // Publish: now customers read it, escaped the same way.
     let (status, _, _) = admin

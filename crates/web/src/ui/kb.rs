@@ -252,12 +252,10 @@ fn public_page(
 // Listing and search (both sides)
 
 /// Previous and next page links of a list or a search.
-fn pager(path: &str, query: Option<&str>, page_no: u32, has_more: bool) -> Value {
+fn pager(path: &str, params: &[(&str, &str)], page_no: u32, has_more: bool) -> Value {
     let url = |n: u32| {
         let mut qs = form_urlencoded::Serializer::new(String::new());
-        if let Some(q) = query {
-            qs.append_pair("q", q);
-        }
+        qs.extend_pairs(params);
         if n > 1 {
             qs.append_pair("page", &n.to_string());
         }
@@ -309,17 +307,39 @@ async fn home_context(
             (
                 Some(context! {
                     hits => items, count => hits.count.unwrap_or_default(),
-                    pager => pager(side.root, Some(text), page_no, hits.has_more),
+                    pager => pager(side.root, &[("q", text)], page_no, hits.has_more),
                 }),
                 format!("Search: {text}"),
             )
         }
         None => (None, side.name.to_string()),
     };
+    // Staff who read drafts see the latest ones: they are otherwise only
+    // found category by category.
+    let drafts: Vec<Value> = if side.staff && query.is_none() {
+        let filter = ArticleFilter {
+            status: Some(ArticleStatus::Draft),
+            ..ArticleFilter::default()
+        };
+        let sort = Sort {
+            column: "updated_at",
+            descending: true,
+        };
+        state
+            .store
+            .kb_articles(reader, &filter, PageRequest::first(10), sort)
+            .await?
+            .items
+            .iter()
+            .map(|a| article_value(a, &categories))
+            .collect()
+    } else {
+        Vec::new()
+    };
     let deleted = q.get("deleted").is_some();
     Ok((
         context! {
-            side => side_value(side, admin), categories => cats, search, query,
+            side => side_value(side, admin), categories => cats, search, query, drafts,
             flash => deleted.then_some("The article was deleted."),
         },
         title,
@@ -337,13 +357,22 @@ async fn category_context(
     let category = state.store.kb_category(reader, id).await?;
     let categories = state.store.kb_categories(reader).await?;
     let page_no = q.page()?;
+    // Staff choose between all, drafts and published; the public side
+    // only ever lists published articles.
+    let (status, tab) = match (side.staff, q.get("status")) {
+        (false, _) => (Some(ArticleStatus::Published), None),
+        (true, None) => (None, None),
+        (true, Some(s)) => match ArticleStatus::parse(s) {
+            Ok(st) => (Some(st), Some(st.as_str())),
+            Err(_) => {
+                return Err(UiError::bad_request("status must be draft or published."));
+            }
+        },
+    };
     let filter = ArticleFilter {
         category_id: Some(id),
-        ..if side.staff {
-            ArticleFilter::default()
-        } else {
-            published()
-        }
+        status,
+        ..ArticleFilter::default()
     };
     let list = state
         .store
@@ -370,7 +399,13 @@ async fn category_context(
         context! {
             side => side_value(side, admin), category => category_value(&category), articles,
             count => list.count.unwrap_or_default(),
-            pager => pager(&format!("{}/categories/{id}", side.root), None, page_no, list.has_more),
+            tab,
+            pager => pager(
+                &format!("{}/categories/{id}", side.root),
+                &tab.map(|t| ("status", t)).into_iter().collect::<Vec<_>>(),
+                page_no,
+                list.has_more,
+            ),
         },
         title,
     ))
@@ -909,7 +944,7 @@ mod tests {
 
     #[test]
     fn pager_links_keep_the_query() {
-        let p = pager("/help", Some("reset password"), 2, true);
+        let p = pager("/help", &[("q", "reset password")], 2, true);
         assert_eq!(
             p.get_attr("prev").unwrap().to_string(),
             "/help?q=reset+password"
@@ -918,7 +953,7 @@ mod tests {
             p.get_attr("next").unwrap().to_string(),
             "/help?q=reset+password&page=3"
         );
-        let p = pager("/kb/categories/1", None, 1, false);
+        let p = pager("/kb/categories/1", &[], 1, false);
         assert!(p.get_attr("prev").unwrap().is_none());
         assert!(p.get_attr("next").unwrap().is_none());
     }
