@@ -633,15 +633,14 @@ async fn edit_article(
 /// What a press of the editor's buttons asks for.
 enum Intent {
     Preview,
-    Save(Option<ArticleStatus>),
+    Save(ArticleStatus),
 }
 
 fn intent(f: &Fields) -> Result<Intent, UiError> {
     match f.get("action").unwrap_or("draft") {
         "preview" => Ok(Intent::Preview),
-        "draft" => Ok(Intent::Save(Some(ArticleStatus::Draft))),
-        "publish" => Ok(Intent::Save(Some(ArticleStatus::Published))),
-        "save" => Ok(Intent::Save(None)),
+        "draft" => Ok(Intent::Save(ArticleStatus::Draft)),
+        "publish" => Ok(Intent::Save(ArticleStatus::Published)),
         other => Err(UiError::bad_request(format!(
             "The editor has no action {other:?}."
         ))),
@@ -687,7 +686,7 @@ async fn save(state: &AppState, p: &Posted, id: Option<i64>) -> Result<Response,
         }
         (Intent::Save(status), Ok(input)) => (input, status),
     };
-    input.status = status;
+    input.status = Some(status);
     let now = state.now();
     let saved = match id {
         Some(id) => {
@@ -853,7 +852,7 @@ async fn help_article(
         s.as_ref(),
         &headers,
         "kb_article.html",
-        &a.title.clone(),
+        &a.title,
         context! {
             side => side_value(PUBLIC, false), article => article_value(&a, &categories),
             body => a.body_html(), thanks,
