@@ -12,6 +12,7 @@ pub mod bulk;
 pub mod cab;
 mod cache;
 pub mod calendars;
+pub mod dashboards;
 pub mod dates;
 pub mod db;
 pub mod error;

@@ -1,6 +1,7 @@
 //! Routes of the `/api/v2/` surface, one module per resource. Every route
 //! also answers with a `.json` suffix, as Zendesk's do.
 
+pub(crate) mod dashboards;
 mod escalations;
 mod feedback;
 mod groups;
@@ -69,6 +70,7 @@ fn all() -> Routes {
         .chain(satisfaction::routes())
         .chain(nps::routes())
         .chain(help_center::routes())
+        .chain(dashboards::routes())
         .chain(misc::routes())
         .collect()
 }

@@ -9,6 +9,27 @@ use serde_json::{Map, Value, json};
 const ROUTES: &[(&str, &str, &str, &str, u16)] = &[
     (
         "get",
+        "/api/v2/dashboards",
+        "Dashboards",
+        "The five dashboards of §18 with their tiles and filters (admins, viewers, CSMs)",
+        200,
+    ),
+    (
+        "get",
+        "/api/v2/dashboards/{name}",
+        "Dashboards",
+        "A dashboard's tiles with their tables (?period=30|90, industry, size, status; sla: ?months=1..12, tier)",
+        200,
+    ),
+    (
+        "get",
+        "/api/v2/dashboards/{name}/{tile}",
+        "Dashboards",
+        "One tile: {tile}.csv is its table as CSV, {tile}.svg its chart as SVG, {tile}.json the tile",
+        200,
+    ),
+    (
+        "get",
         "/api/v2/tickets",
         "Tickets",
         "List tickets (offset or cursor pagination)",

@@ -11,6 +11,7 @@
 //! the API shares.
 
 mod auth;
+mod dashboards;
 mod kb;
 mod page;
 mod queue;
@@ -39,6 +40,7 @@ pub(crate) fn routes() -> Router<AppState> {
         )
         .route("/queue", get(queue::show))
         .merge(voice::routes())
+        .merge(dashboards::routes())
         .merge(kb::routes())
         .route("/static/app.css", get(css))
         .route("/static/app.js", get(js))

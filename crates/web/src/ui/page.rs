@@ -35,6 +35,8 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("templates/feedback_theme.html"),
     ),
     ("cab.html", include_str!("templates/cab.html")),
+    ("dashboards.html", include_str!("templates/dashboards.html")),
+    ("dashboard.html", include_str!("templates/dashboard.html")),
     ("kb_macros.html", include_str!("templates/kb_macros.html")),
     ("kb.html", include_str!("templates/kb.html")),
     (

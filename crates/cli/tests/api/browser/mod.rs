@@ -14,6 +14,7 @@
 //! message, unless `STEWARD_REQUIRE_BROWSER=1` (CI sets it), when they fail.
 //! Screenshots go to `target/screenshots/` (or `STEWARD_SCREENSHOTS`).
 
+mod dashboards;
 mod kb;
 mod workspace;
 
@@ -247,9 +248,14 @@ impl Browser {
         self.text(&e).await
     }
 
-    /// The page's visible text.
+    /// The page's visible text, read in one call (finding `body` and then
+    /// reading it could straddle a navigation and fail as stale).
     pub async fn body_text(&mut self) -> String {
-        self.text_of("body").await
+        self.script("return document.body ? document.body.innerText : '';")
+            .await
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
     }
 
     pub async fn script(&mut self, js: &str) -> Value {
