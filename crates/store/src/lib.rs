@@ -28,6 +28,7 @@ mod notices;
 pub mod orgs;
 pub mod outbox;
 pub mod page;
+pub mod portal;
 pub mod project_parts;
 pub mod projects;
 pub mod queues;

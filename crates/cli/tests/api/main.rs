@@ -31,6 +31,7 @@ mod tickets;
 mod visibility;
 mod web;
 mod web_dashboards;
+mod web_portal;
 mod web_kb;
 mod web_voice;
 mod zenpy;

@@ -14,6 +14,7 @@ mod auth;
 mod dashboards;
 mod kb;
 mod page;
+mod portal;
 mod queue;
 mod session;
 mod voice;
@@ -44,6 +45,7 @@ pub(crate) fn routes() -> Router<AppState> {
         .merge(kb::routes())
         .route("/static/app.css", get(css))
         .route("/static/app.js", get(js))
+        .merge(portal::routes())
 }
 
 /// Static assets change only with the binary; an hour of caching is safe

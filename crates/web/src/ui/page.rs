@@ -16,36 +16,40 @@ use axum::{
 use minijinja::{Environment, Value, context};
 use steward_store::{StoreError, sessions::WebSession};
 
-/// Every template, by name. Pages extend `base.html`.
-const TEMPLATES: &[(&str, &str)] = &[
-    ("base.html", include_str!("templates/base.html")),
-    ("macros.html", include_str!("templates/macros.html")),
-    ("error.html", include_str!("templates/error.html")),
-    ("login.html", include_str!("templates/login.html")),
-    ("password.html", include_str!("templates/password.html")),
-    ("queue.html", include_str!("templates/queue.html")),
-    ("nps.html", include_str!("templates/nps.html")),
-    (
-        "nps_campaign.html",
-        include_str!("templates/nps_campaign.html"),
-    ),
-    ("feedback.html", include_str!("templates/feedback.html")),
-    (
-        "feedback_theme.html",
-        include_str!("templates/feedback_theme.html"),
-    ),
-    ("cab.html", include_str!("templates/cab.html")),
-    ("dashboards.html", include_str!("templates/dashboards.html")),
-    ("dashboard.html", include_str!("templates/dashboard.html")),
-    ("kb_macros.html", include_str!("templates/kb_macros.html")),
-    ("kb.html", include_str!("templates/kb.html")),
-    (
-        "kb_category.html",
-        include_str!("templates/kb_category.html"),
-    ),
-    ("kb_article.html", include_str!("templates/kb_article.html")),
-    ("kb_edit.html", include_str!("templates/kb_edit.html")),
-    ("kb_delete.html", include_str!("templates/kb_delete.html")),
+/// `templates!["a.html", ...]`: each name with its source, compiled in.
+macro_rules! templates {
+    ($($name:literal),* $(,)?) => {
+        &[$(($name, include_str!(concat!("templates/", $name)))),*]
+    };
+}
+
+/// Every template, by name. Pages extend `base.html`. One name per line,
+/// so that branches adding pages merge cleanly.
+#[rustfmt::skip]
+const TEMPLATES: &[(&str, &str)] = templates![
+    "base.html",
+    "macros.html",
+    "error.html",
+    "login.html",
+    "password.html",
+    "queue.html",
+    "nps.html",
+    "nps_campaign.html",
+    "feedback.html",
+    "feedback_theme.html",
+    "cab.html",
+    "dashboards.html",
+    "dashboard.html",
+    "portal_login.html",
+    "portal_link.html",
+    "portal_tickets.html",
+    "portal_ticket.html",
+    "portal_new.html",
+    "accounts.html",
+    "account.html",
+    "projects.html",
+    "project.html",
+    "status_report.html",
 ];
 
 static ENV: LazyLock<Environment<'static>> = LazyLock::new(|| {

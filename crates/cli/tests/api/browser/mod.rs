@@ -15,6 +15,7 @@
 //! Screenshots go to `target/screenshots/` (or `STEWARD_SCREENSHOTS`).
 
 mod dashboards;
+mod portal;
 mod kb;
 mod workspace;
 
