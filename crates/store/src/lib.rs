@@ -6,6 +6,7 @@
 //! crash at any point leaves either all of it or none.
 
 pub mod access;
+pub mod account_list;
 pub mod auth;
 pub mod automation;
 pub mod bulk;

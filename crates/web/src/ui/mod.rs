@@ -10,11 +10,13 @@
 //! check who is looking; finer rights (§8) are checked by the store, which
 //! the API shares.
 
+mod accounts;
 mod auth;
 mod dashboards;
 mod kb;
 mod page;
 mod portal;
+mod projects;
 mod queue;
 mod session;
 mod voice;
@@ -42,6 +44,8 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/queue", get(queue::show))
         .merge(voice::routes())
         .merge(dashboards::routes())
+        .merge(accounts::routes())
+        .merge(projects::routes())
         .merge(kb::routes())
         .route("/static/app.css", get(css))
         .route("/static/app.js", get(js))

@@ -50,6 +50,12 @@ const TEMPLATES: &[(&str, &str)] = templates![
     "projects.html",
     "project.html",
     "status_report.html",
+    "kb_macros.html",
+    "kb.html",
+    "kb_category.html",
+    "kb_article.html",
+    "kb_edit.html",
+    "kb_delete.html",
 ];
 
 static ENV: LazyLock<Environment<'static>> = LazyLock::new(|| {

@@ -15,8 +15,9 @@
 //! Screenshots go to `target/screenshots/` (or `STEWARD_SCREENSHOTS`).
 
 mod dashboards;
-mod portal;
+mod hub;
 mod kb;
+mod portal;
 mod workspace;
 
 use std::{path::PathBuf, process::Stdio, time::Duration};
