@@ -117,7 +117,7 @@ async fn seeded_categories_and_articles_are_public() {
         one["html_url"]
             .as_str()
             .unwrap()
-            .ends_with("/hc/articles/1")
+            .ends_with("/help/articles/1")
     );
 }
 

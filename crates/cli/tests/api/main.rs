@@ -33,6 +33,7 @@ mod web;
 mod web_admin;
 mod web_dashboards;
 mod web_hub;
+mod web_kb;
 mod web_portal;
 mod web_voice;
 mod zenpy;

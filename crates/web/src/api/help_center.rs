@@ -76,7 +76,7 @@ fn category_json(c: &Category, base: &str) -> Value {
     json!({
         "id": c.id,
         "url": format!("{base}/api/v2/help_center/categories/{}.json", c.id),
-        "html_url": format!("{base}/hc/categories/{}", c.id),
+        "html_url": format!("{base}/help/categories/{}", c.id),
         "name": c.name,
         "description": c.description,
         "position": c.position,
@@ -104,7 +104,7 @@ pub(crate) fn article_json(a: &Article, base: &str) -> Value {
     json!({
         "id": a.id,
         "url": format!("{base}/api/v2/help_center/articles/{}.json", a.id),
-        "html_url": format!("{base}/hc/articles/{}", a.id),
+        "html_url": format!("{base}/help/articles/{}", a.id),
         "title": a.title,
         "body": a.body_html(),
         "body_markdown": a.body,

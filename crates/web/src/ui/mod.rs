@@ -14,6 +14,7 @@ mod accounts;
 mod admin;
 mod auth;
 mod dashboards;
+mod kb;
 mod page;
 mod portal;
 mod projects;
@@ -47,6 +48,7 @@ pub(crate) fn routes() -> Router<AppState> {
         .merge(accounts::routes())
         .merge(projects::routes())
         .merge(admin::routes())
+        .merge(kb::routes())
         .route("/static/app.css", get(css))
         .route("/static/app.js", get(js))
         .merge(portal::routes())

@@ -17,6 +17,7 @@
 mod admin;
 mod dashboards;
 mod hub;
+mod kb;
 mod portal;
 mod workspace;
 
