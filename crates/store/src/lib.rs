@@ -29,6 +29,7 @@ pub mod page;
 pub mod project_parts;
 pub mod projects;
 pub mod queues;
+pub mod replies;
 pub mod satisfaction;
 pub mod search;
 pub mod sessions;

@@ -28,4 +28,5 @@ mod templates;
 mod tickets;
 mod visibility;
 mod web;
+mod web_ticket;
 mod zenpy;

@@ -13,7 +13,9 @@
 mod auth;
 mod page;
 mod queue;
+mod search;
 mod session;
+mod ticket;
 
 use axum::{
     Router,
@@ -36,6 +38,10 @@ pub(crate) fn routes() -> Router<AppState> {
             get(auth::show_password).post(auth::change_password),
         )
         .route("/queue", get(queue::show))
+        .route("/tickets/{id}", get(ticket::show).post(ticket::update))
+        .route("/tickets/{id}/comment", post(ticket::comment))
+        .route("/tickets/{id}/macro", post(ticket::apply_macro))
+        .route("/search", get(search::show))
         .route("/static/app.css", get(css))
         .route("/static/app.js", get(js))
 }

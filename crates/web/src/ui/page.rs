@@ -24,6 +24,8 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("login.html", include_str!("templates/login.html")),
     ("password.html", include_str!("templates/password.html")),
     ("queue.html", include_str!("templates/queue.html")),
+    ("ticket.html", include_str!("templates/ticket.html")),
+    ("search.html", include_str!("templates/search.html")),
 ];
 
 static ENV: LazyLock<Environment<'static>> = LazyLock::new(|| {
@@ -43,7 +45,7 @@ static ENV: LazyLock<Environment<'static>> = LazyLock::new(|| {
 
 /// `1764000000|dt` → `2025-11-24 16:00 UTC` (the browser script turns
 /// `<time>` elements into the viewer's local time).
-fn dt(ts: Option<i64>) -> String {
+pub fn dt(ts: Option<i64>) -> String {
     ts.and_then(|t| jiff::Timestamp::from_second(t).ok())
         .map(|t| t.strftime("%Y-%m-%d %H:%M UTC").to_string())
         .unwrap_or_default()

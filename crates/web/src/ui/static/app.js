@@ -75,7 +75,10 @@
         if (sel) { var link = sel.querySelector("a"); if (link) { location.href = link.href; e.preventDefault(); } }
         break;
       case "r": case "n":
-        var box = document.getElementById(e.key === "r" ? "reply-body" : "note-body");
+        // One reply box with a public/internal choice (#f-public) serves
+        // both keys; a page with a separate note box uses #note-body.
+        var box = (e.key === "n" && document.getElementById("note-body")) ||
+          document.getElementById("reply-body");
         if (box) {
           var pub = document.getElementById("f-public");
           if (pub) pub.value = e.key === "r" ? "true" : "false";
