@@ -173,7 +173,7 @@ pub async fn comment(
             public: Some(true),
             template: Some(ReplyTemplate {
                 key: key.clone(),
-                ticket_url: ticket_url(&state, &headers, id),
+                ticket_url: crate::api::portal_ticket_url(&state, &headers, id),
             }),
             ..Default::default()
         },
@@ -256,7 +256,7 @@ pub async fn apply_macro(
         )
         .await;
     };
-    let url = ticket_url(&state, &headers, id);
+    let url = crate::api::portal_ticket_url(&state, &headers, id);
     match state
         .store
         .render_reply(&session.actor, id, key, &url, state.now())
@@ -388,10 +388,6 @@ fn field_changes(f: &Fields) -> Result<TicketInput, UiError> {
         }),
         ..Default::default()
     })
-}
-
-fn ticket_url(state: &AppState, headers: &HeaderMap, id: i64) -> String {
-    format!("{}/tickets/{id}", crate::api::base(state, headers))
 }
 
 /// The id of the comment an update added.
