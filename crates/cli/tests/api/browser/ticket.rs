@@ -78,6 +78,9 @@ async fn an_agent_replies_applies_a_macro_and_searches() {
         "{filled}"
     );
     assert!(filled.starts_with("Hi Carla,"), "{filled}");
+    // With the script the box fills in place (without it, the post's
+    // answer is the page with the box filled).
+    assert!(!b.url().await.contains("/macro"), "{}", b.url().await);
     let status = b
         .script("return document.getElementById('reply-status').value;")
         .await;
