@@ -20,7 +20,7 @@
 //! Escalation is automatic only (§6: SLA and time triggers, rules), so the
 //! page shows the ladder and its records read-only.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use axum::{
     extract::{Path, State},
@@ -33,10 +33,13 @@ use serde_json::Value;
 use steward_domain::{
     Priority, Role, Status, TicketType, Tier, Via,
     escalation::{self, Trigger},
-    sla::{Metric, Stage},
+    sla::{Clock, Metric, Stage},
 };
 use steward_store::{
-    Actor, Audit, Comment, NewComment, PageRequest, Sort, StoreError, Ticket, TicketInput,
+    Audit, Comment, Group, NewComment, Organization, Page, PageRequest, Sort, StoreError, Ticket,
+    TicketField, TicketInput, User,
+    calendars::CalendarSet,
+    escalation::Escalation,
     replies::{RESOLUTION_TEMPLATE, ReplyTemplate},
     sessions::WebSession,
 };
@@ -489,59 +492,29 @@ struct FieldRow {
     value: String,
 }
 
-async fn all_comments(
-    state: &AppState,
-    actor: &Actor,
-    id: i64,
-) -> Result<(Vec<Comment>, bool), UiError> {
+/// Every item of a cursor-paged store listing, up to [`MAX_PAGES`] pages;
+/// `true` when more were left.
+async fn walk<T, F, Fut>(mut fetch: F, id_of: fn(&T) -> i64) -> Result<(Vec<T>, bool), UiError>
+where
+    F: FnMut(PageRequest) -> Fut,
+    Fut: std::future::Future<Output = Result<Page<T>, StoreError>>,
+{
     let mut out = Vec::new();
     let mut after = None;
     for _ in 0..MAX_PAGES {
-        let page = state
-            .store
-            .comments(
-                actor,
-                id,
-                PageRequest::Cursor {
-                    size: 100,
-                    after,
-                    before: None,
-                },
-                Sort::ID,
-            )
-            .await?;
-        after = page.items.last().map(|c| c.id);
+        let page = fetch(PageRequest::Cursor {
+            size: 100,
+            after,
+            before: None,
+        })
+        .await?;
+        after = page.items.last().map(id_of);
         out.extend(page.items);
         if !page.has_more {
             return Ok((out, false));
         }
     }
     Ok((out, true))
-}
-
-async fn all_audits(state: &AppState, actor: &Actor, id: i64) -> Result<Vec<Audit>, UiError> {
-    let mut out = Vec::new();
-    let mut after = None;
-    for _ in 0..MAX_PAGES {
-        let page = state
-            .store
-            .audits(
-                actor,
-                id,
-                PageRequest::Cursor {
-                    size: 100,
-                    after,
-                    before: None,
-                },
-            )
-            .await?;
-        after = page.items.last().map(|a| a.id);
-        out.extend(page.items);
-        if !page.has_more {
-            break;
-        }
-    }
-    Ok(out)
 }
 
 fn change_events(a: &Audit) -> impl Iterator<Item = &Value> {
@@ -577,8 +550,12 @@ async fn render(
     let store = &state.store;
     let now = state.now();
     let t: Ticket = store.ticket(actor, id).await?;
-    let (comments, truncated) = all_comments(state, actor, id).await?;
-    let audits = all_audits(state, actor, id).await?;
+    let (comments, truncated) = walk(
+        |req| store.comments(actor, id, req, Sort::ID),
+        |c: &Comment| c.id,
+    )
+    .await?;
+    let (audits, _) = walk(|req| store.audits(actor, id, req), |a: &Audit| a.id).await?;
     let groups = store.groups().await?;
     let fields = store.ticket_fields().await?;
 
@@ -600,28 +577,19 @@ async fn render(
         }
     }
     let ids: Vec<i64> = ids.into_iter().collect();
-    let users: HashMap<i64, steward_store::User> = store
-        .users_by_ids(&ids)
-        .await?
-        .into_iter()
-        .map(|u| (u.id, u))
-        .collect();
-    let name = |id: i64| {
-        users
-            .get(&id)
-            .map(|u| u.name.clone())
-            .unwrap_or_else(|| format!("user {id}"))
-    };
     let org = match t.organization_id {
         Some(o) => Some(store.org(o).await?),
         None => None,
     };
-    let group_name = |id: i64| {
-        groups
-            .iter()
-            .find(|g| g.id == id)
-            .map(|g| g.name.clone())
-            .unwrap_or_else(|| format!("group {id}"))
+    let names = Names {
+        users: store
+            .users_by_ids(&ids)
+            .await?
+            .into_iter()
+            .map(|u| (u.id, u))
+            .collect(),
+        groups: &groups,
+        org: org.as_ref(),
     };
 
     // What this viewer may do here (the store decides again on every post).
@@ -647,126 +615,22 @@ async fn render(
         .iter()
         .map(|c| Entry {
             id: c.id,
-            author: name(c.author_id),
-            author_staff: users.get(&c.author_id).is_some_and(|u| u.role.is_staff()),
+            author: names.user(c.author_id),
+            author_staff: names
+                .users
+                .get(&c.author_id)
+                .is_some_and(|u| u.role.is_staff()),
             public: c.public,
             body: c.body.clone(),
             created_at: c.created_at,
         })
         .collect();
 
-    let show_value = |field: &str, v: Option<&Value>| -> String {
-        let v = v.unwrap_or(&Value::Null);
-        let ids = user_ids_in(field, v);
-        match (field, v) {
-            (_, Value::Null) => "—".into(),
-            ("assignee_id" | "requester_id" | "follower_ids", _)
-                if !ids.is_empty() || v.is_array() =>
-            {
-                if ids.is_empty() {
-                    "—".into()
-                } else {
-                    ids.iter().map(|i| name(*i)).collect::<Vec<_>>().join(", ")
-                }
-            }
-            ("group_id", _) => v
-                .as_str()
-                .and_then(|s| s.parse().ok())
-                .or(v.as_i64())
-                .map(group_name)
-                .unwrap_or_else(|| v.to_string()),
-            ("organization_id", _) => {
-                match (&org, v.as_str().and_then(|s| s.parse::<i64>().ok())) {
-                    (Some(o), Some(i)) if o.id == i => o.name.clone(),
-                    (_, Some(i)) => format!("account {i}"),
-                    _ => v.to_string(),
-                }
-            }
-            ("custom_field", _) => v.get("value").map(plain).unwrap_or_default(),
-            ("due_at", _) => super::page::dt(v.as_i64()),
-            (_, Value::Array(items)) if items.is_empty() => "—".into(),
-            (_, Value::Array(items)) => items.iter().map(plain).collect::<Vec<_>>().join(", "),
-            _ => plain(v),
-        }
-    };
-    let history: Vec<HistoryRow> = audits
-        .iter()
-        .filter_map(|a| {
-            let changes: Vec<ChangeRow> = change_events(a)
-                .filter_map(|e| {
-                    let field = e.get("field_name").and_then(Value::as_str)?;
-                    // A commercial custom field stays hidden from contractors
-                    // in the history too.
-                    let label = if field == "custom_field" {
-                        let fid = e.pointer("/value/id").and_then(Value::as_i64)?;
-                        let f = fields.get(&fid)?;
-                        if f.commercial && !role.sees_commercials() {
-                            return None;
-                        }
-                        f.title.clone()
-                    } else {
-                        field_title(field).to_string()
-                    };
-                    let from = if field == "custom_field" {
-                        plain(e.get("previous_value").unwrap_or(&Value::Null))
-                    } else {
-                        show_value(field, e.get("previous_value"))
-                    };
-                    Some(ChangeRow {
-                        field: label,
-                        from: if from.is_empty() { "—".into() } else { from },
-                        to: show_value(field, e.get("value")),
-                    })
-                })
-                .collect();
-            (!changes.is_empty()).then(|| HistoryRow {
-                // Automation and the SLA scheduler act as no user.
-                author: if a.author_id > 0 {
-                    name(a.author_id)
-                } else {
-                    "Steward".into()
-                },
-                at: a.created_at,
-                via: a.via.as_str(),
-                changes,
-            })
-        })
-        .collect();
+    let history = history_rows(&audits, &fields, role, &names);
 
     // SLA: every clock with its state, and the metric events.
     let cals = store.calendars().await?;
-    let clocks: Vec<ClockRow> = store
-        .ticket_clocks(id)
-        .await?
-        .iter()
-        .map(|c| {
-            let cal = steward_domain::sla::Calendars::get(&*cals, &c.calendar);
-            let due_at = cal.and_then(|cal| c.breach_at(cal));
-            let remaining = cal.map(|cal| c.target_secs - c.elapsed_at(cal, now));
-            let stage = c.stage();
-            let state = match stage {
-                Stage::Achieved if c.breached => "achieved-late",
-                Stage::Achieved => "achieved",
-                _ if c.breached || remaining.is_some_and(|r| r <= 0) => "breached",
-                Stage::Paused => "paused",
-                Stage::Active => "due",
-            };
-            ClockRow {
-                label: metric_label(c.metric),
-                instance: c.instance,
-                target: duration(c.target_secs),
-                calendar: c.calendar.clone(),
-                policy: c.policy.clone(),
-                state,
-                due_at,
-                fulfilled_at: c.fulfilled_at,
-                badge: match (stage, remaining) {
-                    (Stage::Achieved, _) | (_, None) => None,
-                    (_, Some(r)) => Some(badge(c.metric, r, stage == Stage::Paused)),
-                },
-            }
-        })
-        .collect();
+    let clocks = clock_rows(&store.ticket_clocks(id).await?, &cals, now);
     let events: Vec<EventRow> = store
         .metric_events(Some(id), 0, None, 1_000)
         .await?
@@ -787,31 +651,8 @@ async fn render(
         .remove(&id)
         .map(|b| badge(b.metric, b.remaining_secs, b.paused));
 
-    // Escalation (§6): the tier's ladder and how far up the ticket is.
     let tier = org.as_ref().map_or(Tier::Starter, |o| o.tier());
-    let records = store.escalations(id).await?;
-    let level = records.iter().map(|e| e.level).max().unwrap_or(0);
-    let ladder: Vec<Step> = escalation::ladder(tier)
-        .iter()
-        .enumerate()
-        .map(|(i, c)| Step {
-            level: i as i64 + 1,
-            contact: c,
-            reached: (i as i64) < level,
-        })
-        .collect();
-    let escalations: Vec<EscalationRow> = records
-        .iter()
-        .map(|e| EscalationRow {
-            level: e.level,
-            from_level: e.from_level,
-            contact: e.contact.clone(),
-            why: Trigger::parse(&e.trigger)
-                .map(|t| t.describe().to_string())
-                .unwrap_or_else(|| e.trigger.replace('_', " ")),
-            created_at: e.created_at,
-        })
-        .collect();
+    let escalation = escalation_view(tier, &store.escalations(id).await?);
 
     let custom: Vec<FieldRow> = fields
         .values()
@@ -847,7 +688,7 @@ async fn render(
     if let Some(a) = t.assignee_id
         && !agents.iter().any(|o| o.value == a.to_string())
     {
-        agents.push(opt(a, name(a)));
+        agents.push(opt(a, names.user(a)));
     }
     let mut writable_groups: Vec<Opt> = groups
         .iter()
@@ -857,10 +698,10 @@ async fn render(
     if let Some(g) = t.group_id
         && !writable_groups.iter().any(|o| o.value == g.to_string())
     {
-        writable_groups.push(opt(g, group_name(g)));
+        writable_groups.push(opt(g, names.group(g)));
     }
 
-    let requester = users.get(&t.requester_id);
+    let requester = names.users.get(&t.requester_id);
     let status_code = problem.as_ref().map_or(StatusCode::OK, |p| p.status);
     let title = format!("#{} {}", t.id, t.subject);
     let mut resp = page(
@@ -880,10 +721,10 @@ async fn render(
                 tags => t.tags.join(" "),
                 tag_list => t.tags.clone(),
                 group_id => t.group_id,
-                group => t.group_id.map(group_name),
+                group => t.group_id.map(|g| names.group(g)),
                 assignee_id => t.assignee_id,
-                assignee => t.assignee_id.map(name),
-                submitter => name(t.submitter_id),
+                assignee => t.assignee_id.map(|a| names.user(a)),
+                submitter => names.user(t.submitter_id),
                 via => t.via.as_str(),
                 created_at => t.created_at,
                 updated_at => t.updated_at,
@@ -904,7 +745,7 @@ async fn render(
                 name => o.name.clone(),
                 tier => o.tier().label(),
             }),
-            followers => ser(t.follower_ids.iter().map(|f| Person { id: *f, name: name(*f) }).collect::<Vec<_>>()),
+            followers => ser(t.follower_ids.iter().map(|f| Person { id: *f, name: names.user(*f) }).collect::<Vec<_>>()),
             following => t.follower_ids.contains(&actor.id()),
             conversation => ser(&conversation),
             truncated,
@@ -912,13 +753,7 @@ async fn render(
             clocks => ser(&clocks),
             events => ser(&events),
             sla => ser(&top_badge),
-            escalation => context! {
-                tier => tier.label(),
-                level,
-                top => escalation::top_level(tier),
-                ladder => ser(&ladder),
-                records => ser(&escalations),
-            },
+            escalation,
             custom => ser(&custom),
             templates => ser(&templates),
             agents => ser(&agents),
@@ -934,6 +769,188 @@ async fn render(
     )?;
     *resp.status_mut() = status_code;
     Ok(resp)
+}
+
+/// Names for the ids the page shows: people, groups, the account.
+struct Names<'a> {
+    users: HashMap<i64, User>,
+    groups: &'a [Group],
+    org: Option<&'a Organization>,
+}
+
+impl Names<'_> {
+    fn user(&self, id: i64) -> String {
+        match self.users.get(&id) {
+            Some(u) => u.name.clone(),
+            // Automation and the SLA scheduler act as no user.
+            None if id <= 0 => "Steward".into(),
+            None => format!("user {id}"),
+        }
+    }
+
+    fn group(&self, id: i64) -> String {
+        self.groups
+            .iter()
+            .find(|g| g.id == id)
+            .map(|g| g.name.clone())
+            .unwrap_or_else(|| format!("group {id}"))
+    }
+
+    /// An audit value as text, with names for the ids it holds.
+    fn value(&self, field: &str, v: Option<&Value>) -> String {
+        let v = v.unwrap_or(&Value::Null);
+        let number = || {
+            v.as_i64()
+                .or_else(|| v.as_str().and_then(|s| s.parse().ok()))
+        };
+        match (field, v) {
+            (_, Value::Null) => "—".into(),
+            ("assignee_id" | "requester_id" | "follower_ids", _) => {
+                let ids = user_ids_in(field, v);
+                if ids.is_empty() {
+                    "—".into()
+                } else {
+                    ids.iter()
+                        .map(|i| self.user(*i))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                }
+            }
+            ("group_id", _) => number().map_or_else(|| plain(v), |g| self.group(g)),
+            ("organization_id", _) => match (self.org, number()) {
+                (Some(o), Some(i)) if o.id == i => o.name.clone(),
+                (_, Some(i)) => format!("account {i}"),
+                _ => plain(v),
+            },
+            ("due_at", _) => super::page::dt(v.as_i64()),
+            (_, Value::Array(items)) if items.is_empty() => "—".into(),
+            (_, Value::Array(items)) => items.iter().map(plain).collect::<Vec<_>>().join(", "),
+            _ => plain(v),
+        }
+    }
+}
+
+/// The audit trail as the page shows it: who changed which field from what
+/// to what. Commercial custom fields stay hidden from roles that may not
+/// see them, here as everywhere.
+fn history_rows(
+    audits: &[Audit],
+    fields: &BTreeMap<i64, TicketField>,
+    role: Role,
+    names: &Names<'_>,
+) -> Vec<HistoryRow> {
+    audits
+        .iter()
+        .filter_map(|a| {
+            let changes: Vec<ChangeRow> = change_events(a)
+                .filter_map(|e| {
+                    let field = e.get("field_name").and_then(Value::as_str)?;
+                    let (label, from, to) = if field == "custom_field" {
+                        let fid = e.pointer("/value/id").and_then(Value::as_i64)?;
+                        let f = fields.get(&fid)?;
+                        if f.commercial && !role.sees_commercials() {
+                            return None;
+                        }
+                        let show = |v: Option<&Value>| match v.map(plain) {
+                            Some(s) if !s.is_empty() => s,
+                            _ => "—".into(),
+                        };
+                        (
+                            f.title.clone(),
+                            show(e.get("previous_value")),
+                            show(e.pointer("/value/value")),
+                        )
+                    } else {
+                        (
+                            field_title(field).to_string(),
+                            names.value(field, e.get("previous_value")),
+                            names.value(field, e.get("value")),
+                        )
+                    };
+                    Some(ChangeRow {
+                        field: label,
+                        from,
+                        to,
+                    })
+                })
+                .collect();
+            (!changes.is_empty()).then(|| HistoryRow {
+                author: names.user(a.author_id),
+                at: a.created_at,
+                via: a.via.as_str(),
+                changes,
+            })
+        })
+        .collect()
+}
+
+/// The escalation ladder of the ticket's tier (§6), how far up the ticket
+/// is, and the record of each step.
+fn escalation_view(tier: Tier, records: &[Escalation]) -> minijinja::Value {
+    let level = records.iter().map(|e| e.level).max().unwrap_or(0);
+    let ladder: Vec<Step> = escalation::ladder(tier)
+        .iter()
+        .enumerate()
+        .map(|(i, c)| Step {
+            level: i as i64 + 1,
+            contact: c,
+            reached: (i as i64) < level,
+        })
+        .collect();
+    let rows: Vec<EscalationRow> = records
+        .iter()
+        .map(|e| EscalationRow {
+            level: e.level,
+            from_level: e.from_level,
+            contact: e.contact.clone(),
+            why: Trigger::parse(&e.trigger)
+                .map(|t| t.describe().to_string())
+                .unwrap_or_else(|| e.trigger.replace('_', " ")),
+            created_at: e.created_at,
+        })
+        .collect();
+    context! {
+        tier => tier.label(),
+        level,
+        top => escalation::top_level(tier),
+        ladder => ser(&ladder),
+        records => ser(&rows),
+    }
+}
+
+/// Every SLA clock of the ticket with its state: achieved (on time or
+/// late), paused, due or breached, and a live badge while it counts.
+fn clock_rows(clocks: &[Clock], cals: &CalendarSet, now: i64) -> Vec<ClockRow> {
+    clocks
+        .iter()
+        .map(|c| {
+            let cal = steward_domain::sla::Calendars::get(cals, &c.calendar);
+            let due_at = cal.and_then(|cal| c.breach_at(cal));
+            let remaining = cal.map(|cal| c.target_secs - c.elapsed_at(cal, now));
+            let stage = c.stage();
+            let state = match stage {
+                Stage::Achieved if c.breached => "achieved-late",
+                Stage::Achieved => "achieved",
+                _ if c.breached || remaining.is_some_and(|r| r <= 0) => "breached",
+                Stage::Paused => "paused",
+                Stage::Active => "due",
+            };
+            ClockRow {
+                label: metric_label(c.metric),
+                instance: c.instance,
+                target: duration(c.target_secs),
+                calendar: c.calendar.clone(),
+                policy: c.policy.clone(),
+                state,
+                due_at,
+                fulfilled_at: c.fulfilled_at,
+                badge: match (stage, remaining) {
+                    (Stage::Achieved, _) | (_, None) => None,
+                    (_, Some(r)) => Some(badge(c.metric, r, stage == Stage::Paused)),
+                },
+            }
+        })
+        .collect()
 }
 
 /// A JSON value as text: strings bare, `null` empty.
