@@ -246,6 +246,7 @@ pub async fn load(store: &Store, tickets: usize, now: i64) -> anyhow::Result<()>
     let mut finished: Option<(i64, Vec<i64>)> = None;
     // At-risk accounts get a CSM's flags, so the risk model has stories.
     let mut at_risk: Vec<i64> = Vec::new();
+    let mut portal_user: Option<String> = None;
     for (i, name) in COMPANIES.iter().enumerate() {
         let acv_dollars: i64 = match i % 3 {
             0 => rng.gen_range(110_000..=450_000),
@@ -333,7 +334,14 @@ pub async fn load(store: &Store, tickets: usize, now: i64) -> anyhow::Result<()>
                 verified: Some(true),
                 ..Default::default()
             };
-            people.push(store.create_user(input, start).await?.id);
+            let user = store.create_user(input, start).await?;
+            // One customer contact can sign in to the portal with the demo
+            // password (others use the e-mailed one-time link).
+            if i == 0 && people.is_empty() {
+                store.set_password(user.id, DEMO_PASSWORD, start).await?;
+                portal_user = user.email.clone();
+            }
+            people.push(user.id);
         }
         let weight = match i % 3 {
             0 => 5,
@@ -589,8 +597,13 @@ pub async fn load(store: &Store, tickets: usize, now: i64) -> anyhow::Result<()>
         "loaded the demo portfolio"
     );
     println!(
-        "Demo data loaded. Sign in as {DEMO_ADMIN} with password {DEMO_PASSWORD}, or call the API with \
+        "Demo data loaded. Sign in at /login as {DEMO_ADMIN} with password {DEMO_PASSWORD}, or call the API with \
          -u {DEMO_ADMIN}/token:{token}"
     );
+    if let Some(customer) = portal_user {
+        println!(
+            "A customer's view: sign in at /login as {customer} with the same password (the portal)."
+        );
+    }
     Ok(())
 }

@@ -17,6 +17,7 @@ pub mod exclusions;
 pub mod feedback;
 pub mod health;
 pub mod hub;
+pub mod kb;
 pub mod metrics;
 pub mod nps;
 pub mod project;

@@ -456,6 +456,30 @@ const MIGRATIONS: &[Migration] = &[
         common_after: &[],
         postgres_after: &[],
     },
+    Migration {
+        version: 18,
+        name: "knowledge_base",
+        // Seeded rows first, so that the dialect scripts date them and
+        // index them (FTS5 rows on SQLite; the generated tsvector on
+        // PostgreSQL fills itself).
+        common_before: &[
+            include_str!("../migrations/0018_kb.sql"),
+            include_str!("../migrations/0018_kb_seed.sql"),
+        ],
+        sqlite: &[include_str!("../migrations/0018_kb_sqlite.sql")],
+        postgres: &[include_str!("../migrations/0018_kb_postgres.sql")],
+        common_after: &[],
+        postgres_after: &[],
+    },
+    Migration {
+        version: 19,
+        name: "dashboards",
+        common_before: &[include_str!("../migrations/0019_dashboards.sql")],
+        sqlite: &[],
+        postgres: &[],
+        common_after: &[],
+        postgres_after: &[],
+    },
 ];
 
 async fn run_migrations(conn: &mut AnyConnection, dialect: Dialect) -> Result<()> {

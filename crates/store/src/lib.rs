@@ -6,12 +6,14 @@
 //! crash at any point leaves either all of it or none.
 
 pub mod access;
+pub mod account_list;
 pub mod auth;
 pub mod automation;
 pub mod bulk;
 pub mod cab;
 mod cache;
 pub mod calendars;
+pub mod dashboards;
 pub mod dates;
 pub mod db;
 pub mod error;
@@ -21,11 +23,13 @@ pub mod groups;
 pub mod health;
 pub mod hub;
 pub mod jobs;
+pub mod kb;
 pub mod metrics;
 mod notices;
 pub mod orgs;
 pub mod outbox;
 pub mod page;
+pub mod portal;
 pub mod project_parts;
 pub mod projects;
 pub mod queues;

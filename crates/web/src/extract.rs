@@ -200,23 +200,47 @@ impl FromRequestParts<AppState> for Auth {
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
             .ok_or_else(ApiError::unauthorized)?;
-        let user = authenticate(state, header)
-            .await?
-            .ok_or_else(ApiError::unauthorized)?;
-        let org_shares_tickets = match (user.role, user.organization_id) {
-            (Role::EndUser, Some(org)) => state
-                .store
-                .org(org)
-                .await
-                .map(|o| o.shared_tickets)
-                .unwrap_or(false),
-            _ => false,
-        };
-        Ok(Auth(Actor {
-            user,
-            org_shares_tickets,
-        }))
+        actor(state, header).await.map(Auth)
     }
+}
+
+/// The caller on routes that anonymous visitors may use too (the public
+/// knowledge base): `None` without an `Authorization` header. Credentials
+/// that are sent but wrong are still a 401, never a silent downgrade to
+/// anonymous.
+pub struct MaybeAuth(pub Option<Actor>);
+
+impl FromRequestParts<AppState> for MaybeAuth {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        match parts.headers.get(header::AUTHORIZATION) {
+            None => Ok(MaybeAuth(None)),
+            Some(v) => {
+                let header = v.to_str().map_err(|_| ApiError::unauthorized())?;
+                actor(state, header).await.map(|a| MaybeAuth(Some(a)))
+            }
+        }
+    }
+}
+
+async fn actor(state: &AppState, header: &str) -> Result<Actor, ApiError> {
+    let user = authenticate(state, header)
+        .await?
+        .ok_or_else(ApiError::unauthorized)?;
+    let org_shares_tickets = match (user.role, user.organization_id) {
+        (Role::EndUser, Some(org)) => state
+            .store
+            .org(org)
+            .await
+            .map(|o| o.shared_tickets)
+            .unwrap_or(false),
+        _ => false,
+    };
+    Ok(Actor {
+        user,
+        org_shares_tickets,
+    })
 }
 
 async fn authenticate(state: &AppState, header: &str) -> Result<Option<User>, ApiError> {

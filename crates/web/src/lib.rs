@@ -7,6 +7,7 @@
 //! one type, [`error::ApiError`].
 
 pub mod api;
+pub mod charts;
 pub mod error;
 pub mod extract;
 pub mod input;

@@ -1,10 +1,12 @@
 //! Routes of the `/api/v2/` surface, one module per resource. Every route
 //! also answers with a `.json` suffix, as Zendesk's do.
 
+pub(crate) mod dashboards;
 mod escalations;
 mod feedback;
 mod groups;
 mod health;
+mod help_center;
 mod hub;
 mod jobs;
 mod metrics;
@@ -67,6 +69,8 @@ fn all() -> Routes {
         .chain(health::routes())
         .chain(satisfaction::routes())
         .chain(nps::routes())
+        .chain(help_center::routes())
+        .chain(dashboards::routes())
         .chain(misc::routes())
         .collect()
 }

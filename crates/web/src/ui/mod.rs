@@ -10,12 +10,17 @@
 //! check who is looking; finer rights (§8) are checked by the store, which
 //! the API shares.
 
+mod accounts;
 mod auth;
+mod dashboards;
 mod page;
+mod portal;
+mod projects;
 mod queue;
 mod search;
 mod session;
 mod ticket;
+mod voice;
 
 use axum::{
     Router,
@@ -42,8 +47,13 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/tickets/{id}/comment", post(ticket::comment))
         .route("/tickets/{id}/macro", post(ticket::apply_macro))
         .route("/search", get(search::show))
+        .merge(voice::routes())
+        .merge(dashboards::routes())
+        .merge(accounts::routes())
+        .merge(projects::routes())
         .route("/static/app.css", get(css))
         .route("/static/app.js", get(js))
+        .merge(portal::routes())
 }
 
 /// Static assets change only with the binary; an hour of caching is safe

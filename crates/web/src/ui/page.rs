@@ -16,16 +16,42 @@ use axum::{
 use minijinja::{Environment, Value, context};
 use steward_store::{StoreError, sessions::WebSession};
 
-/// Every template, by name. Pages extend `base.html`.
-const TEMPLATES: &[(&str, &str)] = &[
-    ("base.html", include_str!("templates/base.html")),
-    ("macros.html", include_str!("templates/macros.html")),
-    ("error.html", include_str!("templates/error.html")),
-    ("login.html", include_str!("templates/login.html")),
-    ("password.html", include_str!("templates/password.html")),
-    ("queue.html", include_str!("templates/queue.html")),
-    ("ticket.html", include_str!("templates/ticket.html")),
-    ("search.html", include_str!("templates/search.html")),
+/// `templates!["a.html", ...]`: each name with its source, compiled in.
+macro_rules! templates {
+    ($($name:literal),* $(,)?) => {
+        &[$(($name, include_str!(concat!("templates/", $name)))),*]
+    };
+}
+
+/// Every template, by name. Pages extend `base.html`. One name per line,
+/// so that branches adding pages merge cleanly.
+#[rustfmt::skip]
+const TEMPLATES: &[(&str, &str)] = templates![
+    "base.html",
+    "macros.html",
+    "error.html",
+    "login.html",
+    "password.html",
+    "queue.html",
+    "nps.html",
+    "nps_campaign.html",
+    "feedback.html",
+    "feedback_theme.html",
+    "cab.html",
+    "dashboards.html",
+    "dashboard.html",
+    "portal_login.html",
+    "portal_link.html",
+    "portal_tickets.html",
+    "portal_ticket.html",
+    "portal_new.html",
+    "accounts.html",
+    "account.html",
+    "projects.html",
+    "project.html",
+    "status_report.html",
+    "ticket.html",
+    "search.html",
 ];
 
 static ENV: LazyLock<Environment<'static>> = LazyLock::new(|| {

@@ -94,7 +94,6 @@ impl FromRequestParts<AppState> for Staff {
 }
 
 /// A signed-in customer contact (end user).
-#[allow(dead_code)] // the portal pages use it
 pub struct Customer(pub WebSession);
 
 impl FromRequestParts<AppState> for Customer {

@@ -14,6 +14,9 @@
 //! message, unless `STEWARD_REQUIRE_BROWSER=1` (CI sets it), when they fail.
 //! Screenshots go to `target/screenshots/` (or `STEWARD_SCREENSHOTS`).
 
+mod dashboards;
+mod hub;
+mod portal;
 mod ticket;
 mod workspace;
 
@@ -131,15 +134,6 @@ impl Browser {
     }
 
     async fn cmd(&mut self, method: &str, path: &str, body: Value) -> Value {
-        match self.try_cmd(method, path, body).await {
-            Ok(v) => v,
-            Err(e) => panic!("WebDriver {method} {path} failed: {e}"),
-        }
-    }
-
-    /// A command whose WebDriver error is returned, not a panic (for
-    /// polling while a page may be replaced under it).
-    async fn try_cmd(&mut self, method: &str, path: &str, body: Value) -> Result<Value, Value> {
         let url = format!("{}{path}", self.session);
         let req = match method {
             "GET" => self.http.get(url),
@@ -148,9 +142,9 @@ impl Browser {
         };
         let resp: Value = req.send().await.unwrap().json().await.unwrap();
         if resp["value"].get("error").is_some() {
-            return Err(resp["value"].clone());
+            panic!("WebDriver {method} {path} failed: {}", resp["value"]);
         }
-        Ok(resp["value"].clone())
+        resp["value"].clone()
     }
 
     pub async fn goto(&mut self, url: &str) {
@@ -256,10 +250,14 @@ impl Browser {
         self.text(&e).await
     }
 
-    /// The page's visible text.
-    #[allow(dead_code)] // for tests that read a settled page once
+    /// The page's visible text, read in one call (finding `body` and then
+    /// reading it could straddle a navigation and fail as stale).
     pub async fn body_text(&mut self) -> String {
-        self.text_of("body").await
+        self.script("return document.body ? document.body.innerText : '';")
+            .await
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
     }
 
     pub async fn script(&mut self, js: &str) -> Value {
@@ -286,24 +284,13 @@ impl Browser {
         .await;
     }
 
-    /// Waits until the page's text contains `needle` (up to 10 s). A page
-    /// that is being replaced (after a click or a form post) is read again
-    /// rather than failing on a stale element.
+    /// Waits until the page's text contains `needle` (up to 10 s).
     pub async fn wait_for_text(&mut self, needle: &str) -> String {
         let mut text = String::new();
         for _ in 0..100 {
-            let read = self
-                .try_cmd(
-                    "POST",
-                    "/execute/sync",
-                    json!({"script": "return document.body ? document.body.innerText : '';", "args": []}),
-                )
-                .await;
-            if let Ok(Value::String(t)) = read {
-                text = t;
-                if text.contains(needle) {
-                    return text;
-                }
+            text = self.body_text().await;
+            if text.contains(needle) {
+                return text;
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
