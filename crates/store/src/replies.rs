@@ -23,7 +23,7 @@ use crate::{
     access::Actor,
     dates::local_date,
     error::{Result, StoreError},
-    templates::Template,
+    templates::{Template, require_staff},
     tickets::Ticket,
     users::User,
 };
@@ -80,9 +80,7 @@ impl Store {
         now: i64,
     ) -> Result<Rendered> {
         check_key(key)?;
-        if !actor.role().is_staff() {
-            return Err(StoreError::Forbidden("templates are for staff".into()));
-        }
+        require_staff(actor)?;
         let t = self.ticket(actor, ticket_id).await?;
         let mut conn = self.reader().await?;
         let reply = ReplyTemplate {
@@ -103,6 +101,7 @@ impl Store {
         ticket_url: &str,
         now: i64,
     ) -> Result<Context> {
+        require_staff(actor)?;
         let t = self.ticket(actor, ticket_id).await?;
         let mut conn = self.reader().await?;
         self.ticket_context_in(&mut conn, &actor.user, &t, t.status, ticket_url, now)
