@@ -33,6 +33,7 @@ pub mod portal;
 pub mod project_parts;
 pub mod projects;
 pub mod queues;
+pub mod replies;
 pub mod satisfaction;
 pub mod search;
 pub mod sessions;

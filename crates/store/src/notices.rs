@@ -52,20 +52,17 @@ impl Store {
             .transpose()
     }
 
-    /// The template context of a project: its account, `contact`, the
-    /// project as of `today`, and its owner as the agent.
-    pub(crate) async fn project_context_in(
+    /// An account's name, effective tier and renewal date, into `c`.
+    pub(crate) async fn account_context_in(
         &self,
         conn: &mut sqlx::AnyConnection,
-        p: &Project,
-        contact: &Contact,
-        today: Date,
-    ) -> Result<Context> {
-        let mut c = Context::default();
+        org: i64,
+        c: &mut Context,
+    ) -> Result<()> {
         let org = sqlx::query(
             "SELECT name, acv_cents, tier_pinned, renewal_date FROM organizations WHERE id = $1",
         )
-        .bind(p.organization_id)
+        .bind(org)
         .fetch_one(&mut *conn)
         .await?;
         let acv: Option<i64> = org.try_get("acv_cents")?;
@@ -81,6 +78,21 @@ impl Store {
             "renewal_date",
             crate::db::opt_str(&org, "renewal_date")?.unwrap_or_default(),
         );
+        Ok(())
+    }
+
+    /// The template context of a project: its account, `contact`, the
+    /// project as of `today`, and its owner as the agent.
+    pub(crate) async fn project_context_in(
+        &self,
+        conn: &mut sqlx::AnyConnection,
+        p: &Project,
+        contact: &Contact,
+        today: Date,
+    ) -> Result<Context> {
+        let mut c = Context::default();
+        self.account_context_in(conn, p.organization_id, &mut c)
+            .await?;
         let (agent_name, agent_email) = match p.owner_id {
             Some(id) => {
                 let r = sqlx::query("SELECT name, email FROM users WHERE id = $1")

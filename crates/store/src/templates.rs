@@ -75,7 +75,7 @@ impl From<sqlx::Error> for SaveError {
     }
 }
 
-fn require_staff(actor: &Actor) -> Result<()> {
+pub(crate) fn require_staff(actor: &Actor) -> Result<()> {
     if actor.role().is_staff() {
         Ok(())
     } else {

@@ -89,6 +89,9 @@ pub struct NewComment {
     pub html_body: Option<String>,
     pub public: Option<bool>,
     pub author_id: Option<i64>,
+    /// A public reply written from a help-desk template: the store renders
+    /// it over the ticket and it becomes the body (see `replies`).
+    pub template: Option<crate::replies::ReplyTemplate>,
 }
 
 /// Who requests a ticket: an existing user, or a person identified by
@@ -1089,6 +1092,40 @@ impl Store {
                 }
             }
             t.custom_fields = merged;
+        }
+
+        // A reply from a template gets its body here, over the ticket as
+        // this update leaves it; contractors reply only this way (§8).
+        if let Some(c) = &mut input.comment {
+            match c.template.take() {
+                Some(reply) => {
+                    if !c.body.trim().is_empty() || c.html_body.is_some() {
+                        return Err(StoreError::invalid(
+                            "comment.body",
+                            "a reply from a template takes its text from the template; send one or the other",
+                        ));
+                    }
+                    if c.public == Some(false) {
+                        return Err(StoreError::invalid(
+                            "comment.public",
+                            "templates write public replies",
+                        ));
+                    }
+                    let status = input.status.unwrap_or(t.status);
+                    let r = self
+                        .render_reply_in(tx, &actor.user, &t, status, &reply, now)
+                        .await?;
+                    c.body = r.text;
+                    c.html_body = Some(r.html);
+                }
+                None if role == Role::Contractor && c.public != Some(false) => {
+                    return Err(StoreError::Forbidden(
+                        "contractors reply to customers only from the help-desk templates: apply one, or write an internal note"
+                            .into(),
+                    ));
+                }
+                None => {}
+            }
         }
 
         // Comment and the status rules that depend on who is talking.

@@ -377,6 +377,18 @@ impl Store {
         })
     }
 
+    /// Active staff who may be assigned tickets (all but viewers), by name:
+    /// the assignee choices of the ticket page.
+    pub async fn assignable_agents(&self) -> Result<Vec<User>> {
+        let sql = format!(
+            "SELECT {USER_COLUMNS} FROM users u WHERE u.active = 1 \
+             AND u.role NOT IN ('end-user', 'viewer') ORDER BY u.name, u.id"
+        );
+        let mut conn = self.reader().await?;
+        let rows = sqlx::query(&sql).fetch_all(&mut *conn).await?;
+        rows.iter().map(user_from_row).collect()
+    }
+
     pub async fn count_admins(&self) -> Result<i64> {
         let mut conn = self.reader().await?;
         let row =

@@ -259,6 +259,7 @@ pub fn ticket(v: &Value, creating: bool) -> Result<TicketInput, ApiError> {
                 html_body,
                 public,
                 author_id,
+                template: None,
             })
         }
         Some(_) => {

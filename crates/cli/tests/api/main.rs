@@ -35,5 +35,6 @@ mod web_dashboards;
 mod web_hub;
 mod web_kb;
 mod web_portal;
+mod web_ticket;
 mod web_voice;
 mod zenpy;

@@ -92,6 +92,12 @@ pub(crate) fn base(state: &AppState, headers: &HeaderMap) -> String {
     paging::base_url(headers, state.public_url.as_deref())
 }
 
+/// Where a ticket's requester reads it (the portal's page): the
+/// `{{ ticket.url }}` of the reply templates.
+pub(crate) fn portal_ticket_url(state: &AppState, headers: &HeaderMap, id: i64) -> String {
+    format!("{}/portal/tickets/{id}", base(state, headers))
+}
+
 pub(crate) type Routes = Vec<(&'static str, MethodRouter<AppState>)>;
 
 pub(crate) fn created() -> axum::http::StatusCode {

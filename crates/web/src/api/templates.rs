@@ -25,7 +25,7 @@ use steward_domain::{
 };
 use steward_store::templates::{SaveError, Template, TemplateInput};
 
-use super::{Routes, base};
+use super::Routes;
 use crate::{
     AppState,
     error::{ApiError, ApiResult},
@@ -202,42 +202,32 @@ async fn preview(
         templates::validate(def, &parts).map_err(|e| invalid_template(&e))?;
     }
 
-    let mut ctx = Context::default();
-    let me = state.store.user(actor.id()).await?;
-    ctx.set(Object::Agent, "name", me.name.clone());
-    if let Some(email) = &me.email {
-        ctx.set(Object::Agent, "email", email.clone());
-    }
-    let b = base(&state, &headers);
-    let mut org_id = id_field(&body, "organization_id")?;
-    if let Some(id) = id_field(&body, "ticket_id")? {
-        // Tickets the agent may not read are not found, as everywhere.
-        let t = state.store.ticket(&actor, id).await?;
-        ctx.set(Object::Ticket, "id", t.id);
-        ctx.set(Object::Ticket, "subject", t.subject.clone());
-        ctx.set(Object::Ticket, "status", t.status.as_str());
-        ctx.set(Object::Ticket, "priority", t.priority.as_str());
-        ctx.set(
-            Object::Ticket,
-            "url",
-            format!("{b}/api/v2/tickets/{}.json", t.id),
-        );
-        let requester = state.store.user(t.requester_id).await?;
-        let first = requester
-            .name
-            .split_whitespace()
-            .next()
-            .unwrap_or_default()
-            .to_string();
-        ctx.set(Object::Ticket, "requester.first_name", first.clone());
-        ctx.set(Object::Ticket, "requester.name", requester.name.clone());
-        ctx.set(Object::Contact, "first_name", first);
-        ctx.set(Object::Contact, "name", requester.name.clone());
-        if let Some(email) = &requester.email {
-            ctx.set(Object::Contact, "email", email.clone());
+    let org_id = id_field(&body, "organization_id")?;
+    let mut ctx = match id_field(&body, "ticket_id")? {
+        // The ticket, its requester, account and current project, as a
+        // reply from the ticket page renders (tickets the agent may not
+        // read are not found, as everywhere).
+        Some(id) => {
+            state
+                .store
+                .ticket_template_context(
+                    &actor,
+                    id,
+                    &super::portal_ticket_url(&state, &headers, id),
+                    state.now(),
+                )
+                .await?
         }
-        org_id = org_id.or(t.organization_id);
-    }
+        None => {
+            let mut ctx = Context::default();
+            let me = &actor.user;
+            ctx.set(Object::Agent, "name", me.name.clone());
+            if let Some(email) = &me.email {
+                ctx.set(Object::Agent, "email", email.clone());
+            }
+            ctx
+        }
+    };
     if let Some(id) = org_id {
         fill_account(&state, &mut ctx, id).await?;
     }

@@ -19,7 +19,9 @@ mod page;
 mod portal;
 mod projects;
 mod queue;
+mod search;
 mod session;
+mod ticket;
 mod voice;
 
 use axum::{
@@ -43,6 +45,10 @@ pub(crate) fn routes() -> Router<AppState> {
             get(auth::show_password).post(auth::change_password),
         )
         .route("/queue", get(queue::show))
+        .route("/tickets/{id}", get(ticket::show).post(ticket::update))
+        .route("/tickets/{id}/comment", post(ticket::comment))
+        .route("/tickets/{id}/macro", post(ticket::apply_macro))
+        .route("/search", get(search::show))
         .merge(voice::routes())
         .merge(dashboards::routes())
         .merge(accounts::routes())

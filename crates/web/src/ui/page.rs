@@ -50,6 +50,8 @@ const TEMPLATES: &[(&str, &str)] = templates![
     "projects.html",
     "project.html",
     "status_report.html",
+    "ticket.html",
+    "search.html",
     "kb_macros.html",
     "kb.html",
     "kb_category.html",
@@ -89,7 +91,7 @@ static ENV: LazyLock<Environment<'static>> = LazyLock::new(|| {
 
 /// `1764000000|dt` → `2025-11-24 16:00 UTC` (the browser script turns
 /// `<time>` elements into the viewer's local time).
-fn dt(ts: Option<i64>) -> String {
+pub fn dt(ts: Option<i64>) -> String {
     ts.and_then(|t| jiff::Timestamp::from_second(t).ok())
         .map(|t| t.strftime("%Y-%m-%d %H:%M UTC").to_string())
         .unwrap_or_default()

@@ -33,8 +33,9 @@ struct Row {
     sla: Option<Badge>,
 }
 
+/// An SLA badge as `macros.html`'s `sla` draws it (the ticket page too).
 #[derive(Serialize)]
-struct Badge {
+pub(super) struct Badge {
     label: String,
     remaining: i64,
     text: String,
@@ -138,22 +139,9 @@ pub async fn show(
                 .and_then(|a| users.get(&a).cloned())
                 .unwrap_or_default(),
             updated_at: t.updated_at,
-            sla: badges.get(&t.id).map(|b| {
-                let state = if b.remaining_secs <= 0 {
-                    "breached"
-                } else if b.remaining_secs <= 3600 {
-                    "soon"
-                } else {
-                    "ok"
-                };
-                Badge {
-                    label: metric_label(b.metric).into(),
-                    remaining: b.remaining_secs,
-                    text: duration(b.remaining_secs),
-                    state,
-                    paused: b.paused,
-                }
-            }),
+            sla: badges
+                .get(&t.id)
+                .map(|b| badge(b.metric, b.remaining_secs, b.paused)),
         })
         .collect();
     let groups: Vec<_> = store
@@ -189,6 +177,25 @@ pub async fn show(
             page => page_no, has_more => q.has_more, now,
         },
     )
+}
+
+/// A badge for `remaining` open seconds of a metric's target: red once
+/// breached, orange in the last hour.
+pub(super) fn badge(metric: steward_domain::sla::Metric, remaining: i64, paused: bool) -> Badge {
+    let state = if remaining <= 0 {
+        "breached"
+    } else if remaining <= 3600 {
+        "soon"
+    } else {
+        "ok"
+    };
+    Badge {
+        label: metric_label(metric).into(),
+        remaining,
+        text: duration(remaining),
+        state,
+        paused,
+    }
 }
 
 pub fn metric_label(m: steward_domain::sla::Metric) -> &'static str {

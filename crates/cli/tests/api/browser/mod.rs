@@ -19,6 +19,7 @@ mod dashboards;
 mod hub;
 mod kb;
 mod portal;
+mod ticket;
 mod workspace;
 
 use std::{path::PathBuf, process::Stdio, time::Duration};

@@ -75,7 +75,10 @@
         if (sel) { var link = sel.querySelector("a"); if (link) { location.href = link.href; e.preventDefault(); } }
         break;
       case "r": case "n":
-        var box = document.getElementById(e.key === "r" ? "reply-body" : "note-body");
+        // One reply box with a public/internal choice (#f-public) serves
+        // both keys; a page with a separate note box uses #note-body.
+        var box = (e.key === "n" && document.getElementById("note-body")) ||
+          document.getElementById("reply-body");
         if (box) {
           var pub = document.getElementById("f-public");
           if (pub) pub.value = e.key === "r" ? "true" : "false";
@@ -113,10 +116,37 @@
     });
   }
 
+  // A form marked data-fill="ID" posts itself in the background and puts
+  // the element with that id from the answer in place of this page's one:
+  // applying a macro fills the reply box without a reload. Without the
+  // script (or if the answer lacks the element) the post is an ordinary one
+  // and its answer is the whole page.
+  function fills(root) {
+    root.querySelectorAll("form[data-fill]").forEach(function (form) {
+      form.addEventListener("submit", function (e) {
+        var target = document.getElementById(form.dataset.fill);
+        if (!target || !window.fetch || !window.DOMParser) return;
+        e.preventDefault();
+        fetch(form.action, { method: "POST", body: new URLSearchParams(new FormData(form)),
+          credentials: "same-origin", headers: { "Content-Type": "application/x-www-form-urlencoded" } })
+          .then(function (r) { return r.text(); })
+          .then(function (html) {
+            var fresh = new DOMParser().parseFromString(html, "text/html").getElementById(form.dataset.fill);
+            if (!fresh) { form.submit(); return; }
+            target.replaceWith(document.importNode(fresh, true));
+            var box = document.getElementById("reply-body");
+            if (box) box.focus();
+          })
+          .catch(function () { form.submit(); });
+      });
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     localTimes(document);
     autosubmit(document);
     previews(document);
+    fills(document);
     if (document.querySelector(".sla[data-remaining]")) setInterval(tickSla, 15000);
     document.addEventListener("keydown", keys);
   });
