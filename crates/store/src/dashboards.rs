@@ -1475,7 +1475,16 @@ impl Store {
         for col in ["created_at", "solved_at"] {
             let mut args = Args::default();
             let acct = accounts(reach, Some(f), &mut args);
-            let (case, ors) = buckets(&format!("t.{col}"), &ranges, &mut args);
+            let (case, _) = buckets(&format!("t.{col}"), &ranges, &mut args);
+            // The weeks are contiguous: one index range covers them.
+            let span = match (ranges.first(), ranges.last()) {
+                (Some(a), Some(b)) => format!(
+                    "t.{col} >= {} AND t.{col} < {}",
+                    args.int(a.0),
+                    args.int(b.1)
+                ),
+                _ => "1 = 0".to_string(),
+            };
             // Without account conditions the ticket index range alone
             // answers; with them, the accounts drive the join.
             let (from, cond) = if acct == "1 = 1" {
@@ -1489,7 +1498,7 @@ impl Store {
             let sql = format!(
                 "SELECT {case} AS b, COUNT(*) AS n,
                         CAST(SUM(t.solved_at - t.created_at) AS DOUBLE PRECISION) AS s
-                 FROM {from} WHERE t.deleted = 0 AND t.organization_id IS NOT NULL AND {ors}{cond}
+                 FROM {from} WHERE t.deleted = 0 AND t.organization_id IS NOT NULL AND {span}{cond}
                  GROUP BY 1"
             );
             for r in args.bind(sqlx::query(&sql)).fetch_all(&mut *conn).await? {
