@@ -197,6 +197,16 @@ async fn seed(app: &TestApp) -> Seeded {
                           "priority": "urgent", "group_id": 1}}),
     )
     .await;
+    // A P3 question from Gamma two days ago (its targets are not due yet):
+    // a closed day, counted through the daily roll-up.
+    app.clock.set(now - 2 * 86_400);
+    let requester = json!({"name": "Gus", "email": "gus@gamma.example"});
+    app.post_json(
+        "/api/v2/tickets.json",
+        json!({"ticket": {"subject": "Question", "comment": {"body": "hi"},
+                          "requester": requester, "organization_id": gamma, "priority": "low"}}),
+    )
+    .await;
     app.clock.set(now);
     Seeded {
         acme,
@@ -319,7 +329,15 @@ async fn dashboards_compute_filter_export_and_draw() {
     assert_eq!(kpi(&d, "NPS"), 0);
     assert_eq!(kpi(&d, "Active customers"), 2);
     assert_eq!(kpi(&d, "Churn rate"), 33.3);
-    assert_eq!(kpi(&d, "Tickets created"), 1);
+    assert_eq!(kpi(&d, "Tickets created"), 2);
+    assert_eq!(
+        row(&d, "tickets", "2026-11-16")[1],
+        1,
+        "Gamma's, from the roll-up"
+    );
+    assert_eq!(row(&d, "tickets", "2026-11-23")[1], 1, "Acme's, today");
+    let churned = dashboard(&app, "csm_kpis?period=30&status=churned").await;
+    assert_eq!(kpi(&churned, "Tickets created"), 1);
     assert_eq!(kpi(&d, "Expansion pipeline"), 40_000);
     assert_eq!(kpi(&d, "Cost per onboarding"), 21_000);
     let d = dashboard(&app, "csm_kpis?period=90").await;
@@ -508,5 +526,6 @@ async fn dashboards_compute_filter_export_and_draw() {
         json_of(as_csm("csm_kpis?period=90").send().await.unwrap(), 200).await["dashboard"].clone();
     assert_eq!(kpi(&d, "NPS responses"), 2);
     assert_eq!(kpi(&d, "Active customers"), 1);
+    assert_eq!(kpi(&d, "Tickets created"), 1);
     let _ = s.acme;
 }
