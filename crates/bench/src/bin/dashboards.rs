@@ -101,6 +101,16 @@ async fn seed(store: &Store, admin: &Actor, csm: i64, n: usize, now: i64) -> any
     );
 
     let started = Instant::now();
+    // health-bench leaves industry and size empty: spread them, so the
+    // filters select a fifth and a quarter of the accounts.
+    store
+        .execute_raw(
+            "UPDATE organizations SET
+                industry = CASE id % 5 WHEN 0 THEN 'fintech' WHEN 1 THEN 'healthcare' WHEN 2 THEN 'logistics'
+                                       WHEN 3 THEN 'manufacturing' ELSE 'other' END,
+                company_size = CASE id % 4 WHEN 0 THEN '<50' WHEN 1 THEN '50-200' WHEN 2 THEN '200-1k' ELSE '1k+' END",
+        )
+        .await?;
     let mut days: Vec<i64> = (0..90).map(|d| now - d * DAY).collect();
     let mut m = Month::of_instant(now);
     for _ in 0..12 {
