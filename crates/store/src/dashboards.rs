@@ -920,6 +920,9 @@ impl Store {
 /// A roll-up row: day, industry, size, status, level, n, m, v.
 type DayRow = (i64, String, String, String, String, i64, i64, i64);
 
+/// (day, industry, size, status) of a roll-up row.
+type SegmentDay = (i64, String, String, String);
+
 /// Per day start: (tickets created, solved, seconds to solve those solved).
 type DayTotals = BTreeMap<i64, (i64, i64, i64)>;
 
@@ -1042,8 +1045,7 @@ impl Store {
             .collect();
         let stale = self.stale_days(conn, "tickets", &days, now).await?;
         if let (Some(a), Some(b)) = (stale.first(), stale.last()) {
-            let mut rows: BTreeMap<(i64, String, String, String), (i64, i64, i64)> =
-                BTreeMap::new();
+            let mut rows: BTreeMap<SegmentDay, (i64, i64, i64)> = BTreeMap::new();
             for col in ["created_at", "solved_at"] {
                 let v = if col == "solved_at" {
                     "CAST(SUM(t.solved_at - t.created_at) AS BIGINT)"
