@@ -505,6 +505,16 @@ fn accounts(reach: Reach, f: Option<&Filters>, args: &mut Args) -> String {
     and_all(&conds)
 }
 
+/// ` AND col IN (accounts)`, or nothing when every account counts (the
+/// planner would otherwise list all of them first).
+fn within(col: &str, acct: &str) -> String {
+    if acct == "1 = 1" {
+        String::new()
+    } else {
+        format!(" AND {col} IN (SELECT o.id FROM organizations o WHERE {acct})")
+    }
+}
+
 /// The ids of the accounts a CSM owns a project of (a subquery).
 fn own_accounts(user: i64, args: &mut Args) -> String {
     format!(
@@ -658,9 +668,7 @@ impl Store {
     ) -> Result<Vec<ProjectState>> {
         let mut args = Args::default();
         let acct = accounts(reach, Some(f), &mut args);
-        let scope = format!(
-            "p.status = 'active' AND p.organization_id IN (SELECT o.id FROM organizations o WHERE {acct})"
-        );
+        let scope = format!("p.status = 'active'{}", within("p.organization_id", &acct));
         let sql = format!(
             "SELECT p.id, p.name, o.name AS account, p.organization_id, p.calendar, p.start_date,
                     p.target_go_live, p.go_live_date, p.template
@@ -894,10 +902,11 @@ impl Store {
             }
             None => format!(
                 "SELECT m.organization_id, m.value AS v, m.id FROM measurements m
-                 WHERE m.metric = {m} AND m.field = {fl} AND m.organization_id IN ({orgs})
-                   AND m.measured_at = (SELECT MAX(m2.measured_at) FROM measurements m2
-                        WHERE m2.organization_id = m.organization_id AND m2.metric = m.metric
-                          AND m2.field = m.field AND m2.measured_at <= {to})"
+                 JOIN (SELECT organization_id, MAX(measured_at) AS at FROM measurements
+                       WHERE metric = {m} AND field = {fl} AND measured_at <= {to}
+                         AND organization_id IN ({orgs}) GROUP BY organization_id) x
+                   ON x.organization_id = m.organization_id AND m.measured_at = x.at
+                 WHERE m.metric = {m} AND m.field = {fl}"
             ),
         };
         let mut out: BTreeMap<i64, (i64, f64)> = BTreeMap::new();
@@ -1584,9 +1593,7 @@ impl Store {
 
         let scope = |args: &mut Args| {
             let acct = accounts(reach, Some(f), args);
-            format!(
-                "p.status = 'active' AND p.organization_id IN (SELECT o.id FROM organizations o WHERE {acct})"
-            )
+            format!("p.status = 'active'{}", within("p.organization_id", &acct))
         };
 
         // Blockers: open risks by type and RAG.
@@ -1826,7 +1833,8 @@ impl Store {
         let sql = format!(
             "SELECT CAST(AVG(m.value) AS DOUBLE PRECISION) AS v, COUNT(*) AS n FROM measurements m
              WHERE m.metric = 'user_satisfaction' AND m.field = 'pulse_score' AND m.measured_at >= {from}
-               AND m.organization_id IN (SELECT o.id FROM organizations o WHERE {acct})"
+               {}",
+            within("m.organization_id", &acct)
         );
         let r = args.bind(sqlx::query(&sql)).fetch_one(&mut *conn).await?;
         let pulse = (int(&r, "n")? > 0).then(|| row_f64(&r, "v")).transpose()?;

@@ -180,6 +180,16 @@ async fn seed(app: &TestApp) -> Seeded {
         json!({"opportunity": {"title": "EU rollout", "arr": 4_000_000, "effort": "medium", "probability": 50}}),
     )
     .await;
+    // UAT at 97 % (an older 80 % first), data accuracy 99.2 %.
+    app.post_json(
+        &format!("/api/v2/organizations/{acme}/measurements.json"),
+        json!({"measurements": [
+            {"metric": "implementation_health", "field": "uat_pass_pct", "value": 80, "measured_at": "2026-11-20T14:00:00Z"},
+            {"metric": "implementation_health", "field": "uat_pass_pct", "value": 97, "measured_at": "2026-11-23T14:00:00Z"},
+            {"metric": "data_quality", "field": "accuracy_pct", "value": 99.2, "measured_at": "2026-11-23T14:00:00Z"},
+        ]}),
+    )
+    .await;
     app.post_json(
         &format!("/api/v2/organizations/{acme}/interventions.json"),
         json!({"intervention": {"primary_issue": "Sponsor left", "started_on": "2026-11-20", "progress": 40}}),
@@ -321,6 +331,12 @@ async fn dashboards_compute_filter_export_and_draw() {
         p["readiness"]["items"].as_array().unwrap().len() as i64
     );
     assert_eq!(ready[2], "17 of 30");
+    assert!(green >= 1, "UAT is green: {p}");
+    let quality = &rows(&d, "quality")[0];
+    assert_eq!(
+        (quality[2].clone(), quality[3].clone()),
+        (json!(97.0), json!(99.2))
+    );
     assert_eq!(rows(&d, "hours_by_phase").len(), 6);
 
     // CSM KPIs: the period selects the answers and tickets counted.
