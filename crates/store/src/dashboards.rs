@@ -487,10 +487,9 @@ fn reach(actor: &Actor) -> Result<Reach> {
 fn accounts(reach: Reach, f: Option<&Filters>, args: &mut Args) -> String {
     let mut conds = Vec::new();
     if let Reach::OwnerOf(user) = reach {
-        conds.push(format!(
-            "EXISTS (SELECT 1 FROM projects sp WHERE sp.organization_id = o.id AND sp.owner_id = {})",
-            args.int(user)
-        ));
+        // An IN list rather than EXISTS, so the planner can start from the
+        // CSM's few accounts instead of checking every row.
+        conds.push(format!("o.id IN ({})", own_accounts(user, args)));
     }
     if let Some(f) = f {
         if let Some(v) = f.industry {
@@ -505,6 +504,52 @@ fn accounts(reach: Reach, f: Option<&Filters>, args: &mut Args) -> String {
     }
     and_all(&conds)
 }
+
+/// ` AND col IN (accounts)`, or nothing when every account counts (the
+/// planner would otherwise list all of them first).
+fn within(col: &str, acct: &str) -> String {
+    if acct == "1 = 1" {
+        String::new()
+    } else {
+        format!(" AND {col} IN (SELECT o.id FROM organizations o WHERE {acct})")
+    }
+}
+
+/// The ids of the accounts a CSM owns a project of (a subquery).
+fn own_accounts(user: i64, args: &mut Args) -> String {
+    format!(
+        "SELECT sp.organization_id FROM projects sp WHERE sp.owner_id = {}",
+        args.int(user)
+    )
+}
+
+/// The account filters over a roll-up row (alias `d`), whose segment
+/// columns are `''` where the account has no value.
+fn segment(f: &Filters, args: &mut Args) -> String {
+    let mut conds = Vec::new();
+    if let Some(v) = f.industry {
+        conds.push(format!("d.industry = {}", args.text(v.as_str())));
+    }
+    if let Some(v) = f.size {
+        conds.push(format!("d.company_size = {}", args.text(v.as_str())));
+    }
+    if let Some(v) = f.status {
+        conds.push(format!("d.account_status = {}", args.text(v.as_str())));
+    }
+    and_all(&conds)
+}
+
+/// Whether a roll-up of the closed day starting at `day` computed at `at`
+/// can be used at `now`: computed after the day ended, and either a full
+/// day after (late changes settled) or less than a day ago.
+fn settled(day: i64, at: i64, now: i64) -> bool {
+    let end = day + DAY;
+    at >= end && (at >= end + DAY || now - at < DAY)
+}
+
+/// Segment columns of an account row (alias `o`) for the roll-ups.
+const SEGMENT: &str =
+    "COALESCE(o.industry, '') AS si, COALESCE(o.company_size, '') AS sz, o.account_status AS ss";
 
 /// `CASE` giving the index of the `[start, end)` range `col` falls in
 /// (NULL outside them all), and the `OR` of the ranges for the `WHERE`.
@@ -623,9 +668,7 @@ impl Store {
     ) -> Result<Vec<ProjectState>> {
         let mut args = Args::default();
         let acct = accounts(reach, Some(f), &mut args);
-        let scope = format!(
-            "p.status = 'active' AND p.organization_id IN (SELECT o.id FROM organizations o WHERE {acct})"
-        );
+        let scope = format!("p.status = 'active'{}", within("p.organization_id", &acct));
         let sql = format!(
             "SELECT p.id, p.name, o.name AS account, p.organization_id, p.calendar, p.start_date,
                     p.target_go_live, p.go_live_date, p.template
@@ -859,10 +902,11 @@ impl Store {
             }
             None => format!(
                 "SELECT m.organization_id, m.value AS v, m.id FROM measurements m
-                 WHERE m.metric = {m} AND m.field = {fl} AND m.organization_id IN ({orgs})
-                   AND m.measured_at = (SELECT MAX(m2.measured_at) FROM measurements m2
-                        WHERE m2.organization_id = m.organization_id AND m2.metric = m.metric
-                          AND m2.field = m.field AND m2.measured_at <= {to})"
+                 JOIN (SELECT organization_id, MAX(measured_at) AS at FROM measurements
+                       WHERE metric = {m} AND field = {fl} AND measured_at <= {to}
+                         AND organization_id IN ({orgs}) GROUP BY organization_id) x
+                   ON x.organization_id = m.organization_id AND m.measured_at = x.at
+                 WHERE m.metric = {m} AND m.field = {fl}"
             ),
         };
         let mut out: BTreeMap<i64, (i64, f64)> = BTreeMap::new();
@@ -876,6 +920,368 @@ impl Store {
             }
         }
         Ok(out.into_iter().map(|(k, (_, v))| (k, v)).collect())
+    }
+}
+
+// ---------------------------------------------------------------------
+// Daily roll-ups (tickets per day, risk samples) for the whole portfolio
+
+/// A roll-up row: day, industry, size, status, level, n, m, v.
+type DayRow = (i64, String, String, String, String, i64, i64, i64);
+
+/// (day, industry, size, status) of a roll-up row.
+type SegmentDay = (i64, String, String, String);
+
+/// Per day start: (tickets created, solved, seconds to solve those solved).
+type DayTotals = BTreeMap<i64, (i64, i64, i64)>;
+
+/// Per (sample index, level): (accounts, risk sum, ACV cents).
+type Samples = BTreeMap<(usize, String), (i64, i64, i64)>;
+
+fn day_of(t: i64) -> i64 {
+    t - t.rem_euclid(DAY)
+}
+
+fn day_list(days: &[i64]) -> String {
+    days.iter()
+        .map(i64::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+impl Store {
+    /// The days among `days` (closed day starts) whose `kind` roll-up is
+    /// missing or not [`settled`].
+    async fn stale_days(
+        &self,
+        conn: &mut sqlx::AnyConnection,
+        kind: &str,
+        days: &[i64],
+        now: i64,
+    ) -> Result<Vec<i64>> {
+        if days.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut done: BTreeMap<i64, i64> = BTreeMap::new();
+        for r in sqlx::query(&format!(
+            "SELECT day, computed_at FROM dashboard_days_computed WHERE kind = $1 AND day IN ({})",
+            day_list(days)
+        ))
+        .bind(kind)
+        .fetch_all(&mut *conn)
+        .await?
+        {
+            done.insert(r.try_get("day")?, r.try_get("computed_at")?);
+        }
+        Ok(days
+            .iter()
+            .copied()
+            .filter(|d| !done.get(d).is_some_and(|at| settled(*d, *at, now)))
+            .collect())
+    }
+
+    /// Replaces the `kind` roll-up of `days` with `rows`, in one
+    /// transaction; concurrent refreshes of the same day upsert.
+    async fn store_days(&self, kind: &str, days: &[i64], rows: &[DayRow], now: i64) -> Result<()> {
+        let mut tx = self.begin().await?;
+        sqlx::query(&format!(
+            "DELETE FROM dashboard_days WHERE kind = $1 AND day IN ({})",
+            day_list(days)
+        ))
+        .bind(kind)
+        .execute(&mut *tx)
+        .await?;
+        for chunk in rows.chunks(200) {
+            let mut args = Args::default();
+            let values: Vec<String> = chunk
+                .iter()
+                .map(|r| {
+                    format!(
+                        "({}, {}, {}, {}, {}, {}, {}, {}, {})",
+                        args.text(kind),
+                        args.int(r.0),
+                        args.text(r.1.as_str()),
+                        args.text(r.2.as_str()),
+                        args.text(r.3.as_str()),
+                        args.text(r.4.as_str()),
+                        args.int(r.5),
+                        args.int(r.6),
+                        args.int(r.7)
+                    )
+                })
+                .collect();
+            let sql = format!(
+                "INSERT INTO dashboard_days (kind, day, industry, company_size, account_status, level, n, m, v)
+                 VALUES {} ON CONFLICT (kind, day, industry, company_size, account_status, level)
+                 DO UPDATE SET n = excluded.n, m = excluded.m, v = excluded.v",
+                values.join(", ")
+            );
+            args.bind(sqlx::query(&sql)).execute(&mut *tx).await?;
+        }
+        for d in days {
+            sqlx::query(
+                "INSERT INTO dashboard_days_computed (kind, day, computed_at) VALUES ($1, $2, $3)
+                 ON CONFLICT (kind, day) DO UPDATE SET computed_at = excluded.computed_at",
+            )
+            .bind(kind)
+            .bind(*d)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        }
+        self.commit(tx).await
+    }
+
+    /// Tickets created and solved per day from the day starting `first`
+    /// to now, of the accounts the dashboard counts. The portfolio reads
+    /// the daily roll-up (closed days) plus today live; a CSM's few
+    /// accounts are read directly.
+    async fn ticket_days(
+        &self,
+        conn: &mut sqlx::AnyConnection,
+        reach: Reach,
+        f: &Filters,
+        first: i64,
+        now: i64,
+    ) -> Result<DayTotals> {
+        let today = day_of(now);
+        if let Reach::OwnerOf(_) = reach {
+            return self.ticket_totals(conn, reach, f, first, now + 1).await;
+        }
+        let days: Vec<i64> = (0..)
+            .map(|i| first + i * DAY)
+            .take_while(|d| *d < today)
+            .collect();
+        let stale = self.stale_days(conn, "tickets", &days, now).await?;
+        if let (Some(a), Some(b)) = (stale.first(), stale.last()) {
+            let mut rows: BTreeMap<SegmentDay, (i64, i64, i64)> = BTreeMap::new();
+            for col in ["created_at", "solved_at"] {
+                let v = if col == "solved_at" {
+                    "CAST(SUM(t.solved_at - t.created_at) AS BIGINT)"
+                } else {
+                    "0"
+                };
+                let sql = format!(
+                    "SELECT t.{col} / 86400 AS d, {SEGMENT}, COUNT(*) AS n, {v} AS v
+                     FROM tickets t JOIN organizations o ON o.id = t.organization_id
+                     WHERE t.deleted = 0 AND t.{col} >= $1 AND t.{col} < $2 GROUP BY 1, 2, 3, 4"
+                );
+                for r in sqlx::query(&sql)
+                    .bind(*a)
+                    .bind(b + DAY)
+                    .fetch_all(&mut *conn)
+                    .await?
+                {
+                    let key = (
+                        int(&r, "d")? * DAY,
+                        r.try_get("si")?,
+                        r.try_get("sz")?,
+                        r.try_get("ss")?,
+                    );
+                    let e = rows.entry(key).or_default();
+                    if col == "created_at" {
+                        e.0 += int(&r, "n")?;
+                    } else {
+                        e.1 += int(&r, "n")?;
+                        e.2 += int(&r, "v")?;
+                    }
+                }
+            }
+            let rows: Vec<DayRow> = rows
+                .into_iter()
+                .filter(|((d, ..), _)| stale.contains(d))
+                .map(|((d, i, z, s), (n, m, v))| (d, i, z, s, String::new(), n, m, v))
+                .collect();
+            self.store_days("tickets", &stale, &rows, now).await?;
+        }
+        let mut args = Args::default();
+        let seg = segment(f, &mut args);
+        let (a, b) = (args.int(first), args.int(today));
+        let sql = format!(
+            "SELECT d.day, CAST(SUM(d.n) AS BIGINT) AS n, CAST(SUM(d.m) AS BIGINT) AS m, CAST(SUM(d.v) AS BIGINT) AS v
+             FROM dashboard_days d WHERE d.kind = 'tickets' AND d.day >= {a} AND d.day < {b} AND {seg}
+             GROUP BY d.day"
+        );
+        let mut out = DayTotals::new();
+        for r in args.bind(sqlx::query(&sql)).fetch_all(&mut *conn).await? {
+            out.insert(
+                r.try_get("day")?,
+                (int(&r, "n")?, int(&r, "m")?, int(&r, "v")?),
+            );
+        }
+        out.extend(self.ticket_totals(conn, reach, f, today, now + 1).await?);
+        Ok(out)
+    }
+
+    /// Tickets created and solved per day in `[from, to)`, read from the
+    /// tickets themselves.
+    async fn ticket_totals(
+        &self,
+        conn: &mut sqlx::AnyConnection,
+        reach: Reach,
+        f: &Filters,
+        from: i64,
+        to: i64,
+    ) -> Result<DayTotals> {
+        let mut out = DayTotals::new();
+        for col in ["created_at", "solved_at"] {
+            let mut args = Args::default();
+            let acct = accounts(reach, Some(f), &mut args);
+            let own = match reach {
+                Reach::OwnerOf(u) => {
+                    format!(" AND t.organization_id IN ({})", own_accounts(u, &mut args))
+                }
+                Reach::All => String::new(),
+            };
+            let (a, b) = (args.int(from), args.int(to));
+            let v = if col == "solved_at" {
+                "CAST(SUM(t.solved_at - t.created_at) AS BIGINT)"
+            } else {
+                "0"
+            };
+            let sql = format!(
+                "SELECT t.{col} / 86400 AS d, COUNT(*) AS n, {v} AS v
+                 FROM tickets t JOIN organizations o ON o.id = t.organization_id
+                 WHERE t.deleted = 0 AND t.{col} >= {a} AND t.{col} < {b}{own} AND {acct} GROUP BY 1"
+            );
+            for r in args.bind(sqlx::query(&sql)).fetch_all(&mut *conn).await? {
+                let e = out.entry(int(&r, "d")? * DAY).or_default();
+                if col == "created_at" {
+                    e.0 += int(&r, "n")?;
+                } else {
+                    e.1 += int(&r, "n")?;
+                    e.2 += int(&r, "v")?;
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Risk by level at each of `days` (day starts): each account's last
+    /// history row of the day; today, the current scores.
+    async fn risk_samples(
+        &self,
+        conn: &mut sqlx::AnyConnection,
+        reach: Reach,
+        f: &Filters,
+        days: &[i64],
+        now: i64,
+    ) -> Result<Samples> {
+        let today = day_of(now);
+        let mut out = Samples::new();
+        let mut add = |day: i64, level: String, v: (i64, i64, i64)| {
+            for (i, _) in days.iter().enumerate().filter(|(_, d)| **d == day) {
+                let e = out.entry((i, level.clone())).or_default();
+                e.0 += v.0;
+                e.1 += v.1;
+                e.2 += v.2;
+            }
+        };
+        if days.contains(&today) {
+            let mut args = Args::default();
+            let acct = accounts(reach, Some(f), &mut args);
+            let sql = format!(
+                "SELECT h.level, COUNT(*) AS n, CAST(SUM(h.risk) AS BIGINT) AS m,
+                        CAST(SUM(COALESCE(o.acv_cents, 0)) AS BIGINT) AS v
+                 FROM health_current h JOIN organizations o ON o.id = h.organization_id
+                 WHERE {acct} GROUP BY h.level"
+            );
+            for r in args.bind(sqlx::query(&sql)).fetch_all(&mut *conn).await? {
+                add(
+                    today,
+                    r.try_get("level")?,
+                    (int(&r, "n")?, int(&r, "m")?, int(&r, "v")?),
+                );
+            }
+        }
+        let closed: Vec<i64> = days
+            .iter()
+            .copied()
+            .filter(|d| *d < today)
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        if closed.is_empty() {
+            return Ok(out);
+        }
+        match reach {
+            Reach::All => {
+                let stale = self.stale_days(conn, "risk", &closed, now).await?;
+                let mut rows: Vec<DayRow> = Vec::new();
+                for d in &stale {
+                    let sql = format!(
+                        "SELECT {SEGMENT}, h.level, COUNT(*) AS n, CAST(SUM(h.risk) AS BIGINT) AS m,
+                                CAST(SUM(COALESCE(o.acv_cents, 0)) AS BIGINT) AS v
+                         FROM (SELECT MAX(id) AS id FROM health_scores WHERE computed_at >= $1 AND computed_at < $2
+                               GROUP BY organization_id) s
+                         JOIN health_scores h ON h.id = s.id JOIN organizations o ON o.id = h.organization_id
+                         GROUP BY 1, 2, 3, 4"
+                    );
+                    for r in sqlx::query(&sql)
+                        .bind(*d)
+                        .bind(d + DAY)
+                        .fetch_all(&mut *conn)
+                        .await?
+                    {
+                        rows.push((
+                            *d,
+                            r.try_get("si")?,
+                            r.try_get("sz")?,
+                            r.try_get("ss")?,
+                            r.try_get("level")?,
+                            int(&r, "n")?,
+                            int(&r, "m")?,
+                            int(&r, "v")?,
+                        ));
+                    }
+                }
+                if !stale.is_empty() {
+                    self.store_days("risk", &stale, &rows, now).await?;
+                }
+                let mut args = Args::default();
+                let seg = segment(f, &mut args);
+                let sql = format!(
+                    "SELECT d.day, d.level, CAST(SUM(d.n) AS BIGINT) AS n, CAST(SUM(d.m) AS BIGINT) AS m,
+                            CAST(SUM(d.v) AS BIGINT) AS v
+                     FROM dashboard_days d WHERE d.kind = 'risk' AND d.day IN ({}) AND {seg}
+                     GROUP BY d.day, d.level",
+                    day_list(&closed)
+                );
+                for r in args.bind(sqlx::query(&sql)).fetch_all(&mut *conn).await? {
+                    add(
+                        r.try_get("day")?,
+                        r.try_get("level")?,
+                        (int(&r, "n")?, int(&r, "m")?, int(&r, "v")?),
+                    );
+                }
+            }
+            Reach::OwnerOf(u) => {
+                let ranges: Vec<(i64, i64)> = closed.iter().map(|d| (*d, d + DAY)).collect();
+                let mut args = Args::default();
+                let (case, ors) = buckets("computed_at", &ranges, &mut args);
+                let own = own_accounts(u, &mut args);
+                let acct = accounts(reach, Some(f), &mut args);
+                let sql = format!(
+                    "SELECT s.b, h.level, COUNT(*) AS n, CAST(SUM(h.risk) AS BIGINT) AS m,
+                            CAST(SUM(COALESCE(o.acv_cents, 0)) AS BIGINT) AS v
+                     FROM (SELECT {case} AS b, MAX(id) AS id FROM health_scores
+                           WHERE organization_id IN ({own}) AND {ors} GROUP BY 1, organization_id) s
+                     JOIN health_scores h ON h.id = s.id JOIN organizations o ON o.id = h.organization_id
+                     WHERE {acct} GROUP BY 1, 2"
+                );
+                for r in args.bind(sqlx::query(&sql)).fetch_all(&mut *conn).await? {
+                    let Some(day) = closed.get(int(&r, "b")? as usize) else {
+                        continue;
+                    };
+                    add(
+                        *day,
+                        r.try_get("level")?,
+                        (int(&r, "n")?, int(&r, "m")?, int(&r, "v")?),
+                    );
+                }
+            }
+        }
+        Ok(out)
     }
 }
 
@@ -1187,9 +1593,7 @@ impl Store {
 
         let scope = |args: &mut Args| {
             let acct = accounts(reach, Some(f), args);
-            format!(
-                "p.status = 'active' AND p.organization_id IN (SELECT o.id FROM organizations o WHERE {acct})"
-            )
+            format!("p.status = 'active'{}", within("p.organization_id", &acct))
         };
 
         // Blockers: open risks by type and RAG.
@@ -1372,8 +1776,9 @@ impl Store {
     ) -> Result<Dashboard> {
         let reach = reach(actor)?;
         let mut conn = self.reader().await?;
-        let since = now - f.period.days() * DAY;
+        // The period is whole UTC days: today and the days before it.
         let days = f.period.days();
+        let since = day_of(now) - (days - 1) * DAY;
 
         // Accounts by status.
         let mut args = Args::default();
@@ -1395,7 +1800,7 @@ impl Store {
         let from = args.int(since);
         let sql = format!(
             "SELECT r.category, COUNT(*) AS n FROM nps_responses r JOIN organizations o ON o.id = r.organization_id
-             WHERE r.answered_at > {from} AND {acct} GROUP BY r.category"
+             WHERE r.answered_at >= {from} AND {acct} GROUP BY r.category"
         );
         let mut tally = Tally::default();
         for r in args.bind(sqlx::query(&sql)).fetch_all(&mut *conn).await? {
@@ -1411,7 +1816,7 @@ impl Store {
         let from = args.int(since);
         let sql = format!(
             "SELECT s.score, COUNT(*) AS n FROM satisfaction_ratings s JOIN organizations o ON o.id = s.organization_id
-             WHERE s.created_at > {from} AND s.score IN ('good', 'bad') AND {acct} GROUP BY s.score"
+             WHERE s.created_at >= {from} AND s.score IN ('good', 'bad') AND {acct} GROUP BY s.score"
         );
         let (mut good, mut bad) = (0, 0);
         for r in args.bind(sqlx::query(&sql)).fetch_all(&mut *conn).await? {
@@ -1427,8 +1832,9 @@ impl Store {
         let from = args.int(since);
         let sql = format!(
             "SELECT CAST(AVG(m.value) AS DOUBLE PRECISION) AS v, COUNT(*) AS n FROM measurements m
-             WHERE m.metric = 'user_satisfaction' AND m.field = 'pulse_score' AND m.measured_at > {from}
-               AND m.organization_id IN (SELECT o.id FROM organizations o WHERE {acct})"
+             WHERE m.metric = 'user_satisfaction' AND m.field = 'pulse_score' AND m.measured_at >= {from}
+               {}",
+            within("m.organization_id", &acct)
         );
         let r = args.bind(sqlx::query(&sql)).fetch_one(&mut *conn).await?;
         let pulse = (int(&r, "n")? > 0).then(|| row_f64(&r, "v")).transpose()?;
@@ -1464,47 +1870,13 @@ impl Store {
 
         // Tickets by week over the period: created, solved, resolution time.
         let weeks = (days + 6) / 7;
-        let ranges: Vec<(i64, i64)> = (0..weeks)
-            .map(|i| {
-                let end = now - (weeks - 1 - i) * 7 * DAY;
-                let end = if i == weeks - 1 { now + 1 } else { end };
-                ((now - (weeks - i) * 7 * DAY).max(since), end)
-            })
-            .collect();
-        let mut weekly = vec![(0i64, 0i64, 0.0f64); ranges.len()];
-        for col in ["created_at", "solved_at"] {
-            let mut args = Args::default();
-            let acct = accounts(reach, Some(f), &mut args);
-            let (case, ors) = buckets(&format!("t.{col}"), &ranges, &mut args);
-            // Without account conditions the ticket index range alone
-            // answers; with them, the accounts drive the join.
-            let (from, cond) = if acct == "1 = 1" {
-                ("tickets t".to_string(), String::new())
-            } else {
-                (
-                    "tickets t JOIN organizations o ON o.id = t.organization_id".to_string(),
-                    format!(" AND {acct}"),
-                )
-            };
-            let sql = format!(
-                "SELECT {case} AS b, COUNT(*) AS n,
-                        CAST(SUM(t.solved_at - t.created_at) AS DOUBLE PRECISION) AS s
-                 FROM {from} WHERE t.deleted = 0 AND t.organization_id IS NOT NULL AND {ors}{cond}
-                 GROUP BY 1"
-            );
-            for r in args.bind(sqlx::query(&sql)).fetch_all(&mut *conn).await? {
-                let Some(b) = r.try_get::<Option<i64>, _>("b")? else {
-                    continue;
-                };
-                let Some(w) = weekly.get_mut(b as usize) else {
-                    continue;
-                };
-                if col == "created_at" {
-                    w.0 = int(&r, "n")?;
-                } else {
-                    w.1 = int(&r, "n")?;
-                    w.2 = row_f64(&r, "s")?;
-                }
+        let first = day_of(now) - (days - 1) * DAY;
+        let mut weekly = vec![(0i64, 0i64, 0.0f64); weeks as usize];
+        for (day, (n, m, v)) in self.ticket_days(&mut conn, reach, f, first, now).await? {
+            if let Some(w) = weekly.get_mut(((day - first).max(0) / (7 * DAY)) as usize) {
+                w.0 += n;
+                w.1 += m;
+                w.2 += v as f64;
             }
         }
         let created: i64 = weekly.iter().map(|w| w.0).sum();
@@ -1579,7 +1951,7 @@ impl Store {
         ]);
         for (i, w) in weekly.iter().enumerate() {
             t.push(vec![
-                utc_date(ranges[i].0).to_string().into(),
+                utc_date(first + i as i64 * 7 * DAY).to_string().into(),
                 w.0.into(),
                 w.1.into(),
                 Cell::opt1((w.1 > 0).then(|| w.2 / w.1 as f64 / 3600.0)),
@@ -1697,31 +2069,21 @@ impl Store {
         let samples: Vec<Date> = (0..13)
             .map(|i| utc_date(now - (12 - i) * 7 * DAY))
             .collect();
-        let ranges: Vec<(i64, i64)> = samples
-            .iter()
-            .map(|d| (utc_start(*d), utc_start(*d) + DAY))
-            .collect();
-        let rows = self
-            .history_samples(
-                &mut conn,
-                reach,
-                f,
-                &ranges,
-                "CAST(AVG(h.risk) AS DOUBLE PRECISION) AS v, COUNT(*) AS n",
-                "",
-            )
-            .await?;
+        let starts: Vec<i64> = samples.iter().map(|d| utc_start(*d)).collect();
+        let risk = self.risk_samples(&mut conn, reach, f, &starts, now).await?;
         let mut t = Table::new(&[
             ("date", "Date"),
             ("average_risk", "Average risk"),
             ("accounts", "Accounts scored"),
         ]);
         for (i, d) in samples.iter().enumerate() {
-            let r = rows.iter().find(|r| r.0 == i as i64);
+            let (n, sum) = risk
+                .range((i, String::new())..(i + 1, String::new()))
+                .fold((0, 0), |(n, m), (_, v)| (n + v.0, m + v.1));
             t.push(vec![
                 d.to_string().into(),
-                Cell::opt1(r.and_then(|r| (r.2 > 0).then_some(r.3))),
-                r.map_or(0, |r| r.2).into(),
+                Cell::opt1((n > 0).then(|| sum as f64 / n as f64)),
+                n.into(),
             ]);
         }
         tiles.push(
@@ -1731,7 +2093,7 @@ impl Store {
                 Chart::new(ChartKind::Line, 0, vec![1]).target("YELLOW from 21", 21.0),
                 t,
             )
-            .note("Weekly: the mean of each account's last score recorded that day (UTC)."),
+            .note("Weekly: the mean of each account's last score recorded that day (UTC); today, the current scores."),
         );
 
         // 3. Risk drivers: how many non-GREEN accounts each factor weighs on.
@@ -1816,20 +2178,8 @@ impl Store {
 
         // 6. ARR by level over 12 months (the 1st of each month).
         let months = last_months(now, 12);
-        let ranges: Vec<(i64, i64)> = months
-            .iter()
-            .map(|m| (m.start(), m.start() + DAY))
-            .collect();
-        let rows = self
-            .history_samples(
-                &mut conn,
-                reach,
-                f,
-                &ranges,
-                "CAST(SUM(COALESCE(o.acv_cents, 0)) AS BIGINT) AS v, COUNT(*) AS n",
-                ", h.level",
-            )
-            .await?;
+        let starts: Vec<i64> = months.iter().map(|m| m.start()).collect();
+        let arr = self.risk_samples(&mut conn, reach, f, &starts, now).await?;
         let mut t = Table::new(&[
             ("month", "Month"),
             ("green_usd", "GREEN ARR ($)"),
@@ -1840,12 +2190,8 @@ impl Store {
         for (i, m) in months.iter().enumerate() {
             let mut row = vec![m.to_string().into()];
             for l in LEVELS {
-                let arr = rows
-                    .iter()
-                    .filter(|r| r.0 == i as i64 && r.1 == l)
-                    .map(|r| r.3 as i64)
-                    .sum::<i64>();
-                row.push(Cell::usd(arr));
+                let v = arr.get(&(i, l.to_string())).map_or(0, |v| v.2);
+                row.push(Cell::usd(v));
             }
             t.push(row);
         }
@@ -1897,41 +2243,6 @@ impl Store {
             filters: f.describe(),
             tiles,
         })
-    }
-
-    /// Aggregates over each account's last history row inside each range:
-    /// rows of (range index, group, count, value) where `select` yields
-    /// `v` and `n` and `group` is `""` or `", h.level"`.
-    async fn history_samples(
-        &self,
-        conn: &mut sqlx::AnyConnection,
-        reach: Reach,
-        f: &Filters,
-        ranges: &[(i64, i64)],
-        select: &str,
-        group: &str,
-    ) -> Result<Vec<(i64, String, i64, f64)>> {
-        let mut args = Args::default();
-        let (case, ors) = buckets("computed_at", ranges, &mut args);
-        let acct = accounts(reach, Some(f), &mut args);
-        let level = if group.is_empty() { "''" } else { "h.level" };
-        let sql = format!(
-            "SELECT s.b, {level} AS g, {select}
-             FROM (SELECT {case} AS b, MAX(id) AS id FROM health_scores WHERE {ors}
-                   GROUP BY 1, organization_id) s
-             JOIN health_scores h ON h.id = s.id JOIN organizations o ON o.id = h.organization_id
-             WHERE {acct} GROUP BY s.b{group}"
-        );
-        let mut out = Vec::new();
-        for r in args.bind(sqlx::query(&sql)).fetch_all(&mut *conn).await? {
-            out.push((
-                int(&r, "b")?,
-                r.try_get::<String, _>("g")?,
-                int(&r, "n")?,
-                row_f64(&r, "v")?,
-            ));
-        }
-        Ok(out)
     }
 
     /// The per-account heat map: DAU, NPS, CSAT, days to renewal,

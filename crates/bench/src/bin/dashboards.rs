@@ -40,8 +40,11 @@ struct Args {
     #[arg(long, default_value_t = 200)]
     projects: usize,
     /// Timed calls per dashboard and actor.
-    #[arg(long, default_value_t = 5)]
+    #[arg(long, default_value_t = 15)]
     rounds: usize,
+    /// Accounts in the database (health-bench's --accounts).
+    #[arg(long, default_value_t = 10_000)]
+    accounts: usize,
 }
 
 /// Tuesday 2026-11-24 12:00 UTC, as in health-bench.
@@ -52,10 +55,20 @@ fn ms(t: Instant) -> f64 {
     t.elapsed().as_secs_f64() * 1000.0
 }
 
-async fn seed(store: &Store, admin: &Actor, csm: i64, n: usize, now: i64) -> anyhow::Result<()> {
+async fn seed(
+    store: &Store,
+    admin: &Actor,
+    csm: i64,
+    n: usize,
+    accounts: usize,
+    now: i64,
+) -> anyhow::Result<()> {
     let started = Instant::now();
-    // health-bench creates its accounts first, so their ids are 1..=N.
-    let orgs: Vec<i64> = (1..=n as i64).collect();
+    // health-bench creates its accounts first, so their ids are 1..=N; a
+    // CSM's accounts are spread over the portfolio (ids 1, 51, 101, ...),
+    // so they hold an ordinary share of the tickets.
+    let step = (accounts / n.max(1)).max(1) as i64;
+    let orgs: Vec<i64> = (0..n as i64).map(|i| 1 + i * step).collect();
     let today = jiff::civil::Date::strptime("%Y-%m-%d", &NOW[..10])?;
     for (i, org) in orgs.iter().enumerate() {
         let start = today.checked_sub(jiff::Span::new().days((i % 40) as i64))?;
@@ -101,6 +114,16 @@ async fn seed(store: &Store, admin: &Actor, csm: i64, n: usize, now: i64) -> any
     );
 
     let started = Instant::now();
+    // health-bench leaves industry and size empty: spread them, so the
+    // filters select a fifth and a quarter of the accounts.
+    store
+        .execute_raw(
+            "UPDATE organizations SET
+                industry = CASE id % 5 WHEN 0 THEN 'fintech' WHEN 1 THEN 'healthcare' WHEN 2 THEN 'logistics'
+                                       WHEN 3 THEN 'manufacturing' ELSE 'other' END,
+                company_size = CASE id % 4 WHEN 0 THEN '<50' WHEN 1 THEN '50-200' WHEN 2 THEN '200-1k' ELSE '1k+' END",
+        )
+        .await?;
     let mut days: Vec<i64> = (0..90).map(|d| now - d * DAY).collect();
     let mut m = Month::of_instant(now);
     for _ in 0..12 {
@@ -197,7 +220,7 @@ async fn main() -> anyhow::Result<()> {
         user: csm,
         org_shares_tickets: false,
     };
-    seed(&store, &admin, csm.id(), args.projects, now).await?;
+    seed(&store, &admin, csm.id(), args.projects, args.accounts, now).await?;
 
     // The SLA roll-up of the running month, cold.
     let t = Instant::now();

@@ -180,6 +180,16 @@ pub async fn seed(app: &TestApp) -> Seeded {
         json!({"opportunity": {"title": "EU rollout", "arr": 4_000_000, "effort": "medium", "probability": 50}}),
     )
     .await;
+    // UAT at 97 % (an older 80 % first), data accuracy 99.2 %.
+    app.post_json(
+        &format!("/api/v2/organizations/{acme}/measurements.json"),
+        json!({"measurements": [
+            {"metric": "implementation_health", "field": "uat_pass_pct", "value": 80, "measured_at": "2026-11-20T14:00:00Z"},
+            {"metric": "implementation_health", "field": "uat_pass_pct", "value": 97, "measured_at": "2026-11-23T14:00:00Z"},
+            {"metric": "data_quality", "field": "accuracy_pct", "value": 99.2, "measured_at": "2026-11-23T14:00:00Z"},
+        ]}),
+    )
+    .await;
     app.post_json(
         &format!("/api/v2/organizations/{acme}/interventions.json"),
         json!({"intervention": {"primary_issue": "Sponsor left", "started_on": "2026-11-20", "progress": 40}}),
@@ -195,6 +205,16 @@ pub async fn seed(app: &TestApp) -> Seeded {
         json!({"ticket": {"subject": "Production down", "comment": {"body": "help"},
                           "requester": requester, "organization_id": acme,
                           "priority": "urgent", "group_id": 1}}),
+    )
+    .await;
+    // A P3 question from Gamma two days ago (its targets are not due yet):
+    // a closed day, counted through the daily roll-up.
+    app.clock.set(now - 2 * 86_400);
+    let requester = json!({"name": "Gus", "email": "gus@gamma.example"});
+    app.post_json(
+        "/api/v2/tickets.json",
+        json!({"ticket": {"subject": "Question", "comment": {"body": "hi"},
+                          "requester": requester, "organization_id": gamma, "priority": "low"}}),
     )
     .await;
     app.clock.set(now);
@@ -311,6 +331,12 @@ async fn dashboards_compute_filter_export_and_draw() {
         p["readiness"]["items"].as_array().unwrap().len() as i64
     );
     assert_eq!(ready[2], "17 of 30");
+    assert!(green >= 1, "UAT is green: {p}");
+    let quality = &rows(&d, "quality")[0];
+    assert_eq!(
+        (quality[2].clone(), quality[3].clone()),
+        (json!(97.0), json!(99.2))
+    );
     assert_eq!(rows(&d, "hours_by_phase").len(), 6);
 
     // CSM KPIs: the period selects the answers and tickets counted.
@@ -319,7 +345,15 @@ async fn dashboards_compute_filter_export_and_draw() {
     assert_eq!(kpi(&d, "NPS"), 0);
     assert_eq!(kpi(&d, "Active customers"), 2);
     assert_eq!(kpi(&d, "Churn rate"), 33.3);
-    assert_eq!(kpi(&d, "Tickets created"), 1);
+    assert_eq!(kpi(&d, "Tickets created"), 2);
+    assert_eq!(
+        row(&d, "tickets", "2026-11-16")[1],
+        1,
+        "Gamma's, from the roll-up"
+    );
+    assert_eq!(row(&d, "tickets", "2026-11-23")[1], 1, "Acme's, today");
+    let churned = dashboard(&app, "csm_kpis?period=30&status=churned").await;
+    assert_eq!(kpi(&churned, "Tickets created"), 1);
     assert_eq!(kpi(&d, "Expansion pipeline"), 40_000);
     assert_eq!(kpi(&d, "Cost per onboarding"), 21_000);
     let d = dashboard(&app, "csm_kpis?period=90").await;
@@ -508,5 +542,6 @@ async fn dashboards_compute_filter_export_and_draw() {
         json_of(as_csm("csm_kpis?period=90").send().await.unwrap(), 200).await["dashboard"].clone();
     assert_eq!(kpi(&d, "NPS responses"), 2);
     assert_eq!(kpi(&d, "Active customers"), 1);
+    assert_eq!(kpi(&d, "Tickets created"), 1);
     let _ = s.acme;
 }
