@@ -924,7 +924,8 @@ impl Store {
 }
 
 // ---------------------------------------------------------------------
-// Daily roll-ups (tickets per day, risk samples) for the whole portfolio
+// Daily roll-ups (tickets per day, risk samples) for the whole portfolio,
+// in `dashboard_days` (migration 20)
 
 /// A roll-up row: day, industry, size, status, level, n, m, v.
 type DayRow = (i64, String, String, String, String, i64, i64, i64);
