@@ -447,6 +447,15 @@ const MIGRATIONS: &[Migration] = &[
         common_after: &[],
         postgres_after: &[],
     },
+    Migration {
+        version: 17,
+        name: "pulse_board",
+        common_before: &[include_str!("../migrations/0017_pulse_board.sql")],
+        sqlite: &[],
+        postgres: &[],
+        common_after: &[],
+        postgres_after: &[],
+    },
 ];
 
 async fn run_migrations(conn: &mut AnyConnection, dialect: Dialect) -> Result<()> {
