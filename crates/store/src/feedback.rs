@@ -14,10 +14,13 @@
 //!   e-mail) through the outbox in the decision's transaction. The
 //!   idempotency key is theme + decision (with its date) + recipient, so
 //!   repeating the same decision sends nothing twice; recording the same
-//!   decision again returns the standing one instead of a new row. The text
-//!   is rendered here in plain words: none of the admins' §16 templates is
-//!   about product decisions yet (a `feedback_decision` template is left for
-//!   the templates issue).
+//!   decision again returns the standing one instead of a new row. The
+//!   e-mails are the `feedback_decision` and `feedback_shipped` templates
+//!   (editable defaults beside §16's eleven, `steward_domain::templates::EXTRAS`)
+//!   as admins left them, rendered per requester over the `contact`, the
+//!   `feedback` theme and decision, and the deciding staff member as
+//!   `agent`. A template that does not render fails the decision (422)
+//!   rather than send a blank.
 //! - **Tickets tagged `feedback`** become an item (source support_tickets)
 //!   in the transaction that adds the tag, once per ticket (a unique index on
 //!   `ticket_id`); see [`Store::feedback_from_ticket_tx`]. Such an item is
@@ -34,6 +37,7 @@ use steward_domain::{
         Decision, DecisionDraft, DecisionKind, FeedbackCategory, FeedbackSource, Sentiment,
         ThemeStatus, distinct_accounts, mean_days, parse_csv, validate_decision,
     },
+    templates::{self, Context, Object, Parts, Rendered},
 };
 
 use crate::{
@@ -696,23 +700,18 @@ impl Store {
             .bind(theme)
             .execute(&mut *tx)
             .await?;
-        let what = match d.kind {
-            DecisionKind::Roadmap => format!(
-                "is on our roadmap, targeted for release by {}",
-                target.as_deref().unwrap_or("")
-            ),
-            DecisionKind::Backlog => "is in our product backlog for the next 12 months".into(),
-            DecisionKind::KnownLimitation => "is a known limitation of the product for now".into(),
-            DecisionKind::Defer => format!(
-                "was deferred; we will revisit it on {}",
-                revisit.as_deref().unwrap_or("")
-            ),
-            DecisionKind::Reject => format!(
-                "will not be built. Why: {}. What we suggest instead: {}",
-                d.reason.as_deref().unwrap_or(""),
-                d.alternative.as_deref().unwrap_or("")
-            ),
-        };
+        let template = self.template_in(&mut tx, "feedback_decision").await?;
+        let mut ctx = feedback_context(
+            actor,
+            &t.title,
+            d.kind,
+            [
+                target.as_deref(),
+                revisit.as_deref(),
+                d.reason.as_deref(),
+                d.alternative.as_deref(),
+            ],
+        );
         let key_part = format!(
             "{}:{}",
             d.kind.as_str(),
@@ -720,15 +719,18 @@ impl Store {
         );
         let mut notified = 0;
         for (uid, email, name) in self.requesters_tx(&mut tx, theme).await? {
-            let text = format!(
-                "Hello {name},\n\nThank you for your feedback. Our product committee reviewed \"{}\": it {what}.\n\nWe will write again when it ships.\n",
-                t.title
-            );
+            let m = render_for(
+                &template.parts,
+                &mut ctx,
+                &name,
+                &email,
+                "feedback_decision",
+            )?;
             let payload = json!({
                 "to": email,
-                "subject": format!("Your feedback: {}", t.title),
-                "text": text,
-                "html": format!("<p>{}</p>", html_escape(&text).replace("\n\n", "</p><p>")),
+                "subject": m.subject,
+                "text": m.text,
+                "html": m.html,
                 "headers": {"Message-ID": format!("<feedback-{theme}-decision-{id}-{uid}@{MESSAGE_ID_DOMAIN}>")},
                 "feedback_theme_id": theme,
             });
@@ -779,15 +781,27 @@ impl Store {
         if t.merged_into_id.is_some() {
             return Err(StoreError::Conflict(format!("theme {theme} was merged")));
         }
-        match self.latest_decision_tx(&mut tx, theme).await? {
-            Some(d) if d.decision.is_accepted() => {}
+        let decision = match self.latest_decision_tx(&mut tx, theme).await? {
+            Some(d) if d.decision.is_accepted() => d,
             _ => {
                 return Err(StoreError::invalid(
                     "status",
                     "only a theme decided for the roadmap or backlog can ship",
                 ));
             }
-        }
+        };
+        let template = self.template_in(&mut tx, "feedback_shipped").await?;
+        let mut ctx = feedback_context(
+            actor,
+            &t.title,
+            decision.decision,
+            [
+                decision.target_release.as_deref(),
+                decision.revisit_on.as_deref(),
+                decision.reason.as_deref(),
+                decision.alternative.as_deref(),
+            ],
+        );
         sqlx::query("UPDATE feedback_themes SET status = 'shipped', updated_at = $1 WHERE id = $2")
             .bind(now)
             .bind(theme)
@@ -795,15 +809,12 @@ impl Store {
             .await?;
         let mut notified = 0;
         for (uid, email, name) in self.requesters_tx(&mut tx, theme).await? {
-            let text = format!(
-                "Hello {name},\n\n\"{}\", which you asked for, has shipped. Thank you for helping us build it.\n",
-                t.title
-            );
+            let m = render_for(&template.parts, &mut ctx, &name, &email, "feedback_shipped")?;
             let payload = json!({
                 "to": email,
-                "subject": format!("Shipped: {}", t.title),
-                "text": text,
-                "html": format!("<p>{}</p>", html_escape(&text).replace("\n\n", "</p><p>")),
+                "subject": m.subject,
+                "text": m.text,
+                "html": m.html,
                 "headers": {"Message-ID": format!("<feedback-{theme}-shipped-{uid}@{MESSAGE_ID_DOMAIN}>")},
                 "feedback_theme_id": theme,
             });
@@ -913,9 +924,53 @@ impl Store {
     }
 }
 
-fn html_escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
+/// The template context of a feedback notice: the theme and the decision
+/// (`[target_release, revisit_on, reason, alternative]`, empty when the
+/// decision has none) and the deciding staff member as `agent`; the
+/// `contact` is set per requester by [`render_for`].
+fn feedback_context(
+    actor: &Actor,
+    title: &str,
+    kind: DecisionKind,
+    [target, revisit, reason, alternative]: [Option<&str>; 4],
+) -> Context {
+    let mut c = Context::default();
+    c.set(Object::Feedback, "title", title);
+    c.set(Object::Feedback, "decision", kind.as_str());
+    for (field, v) in [
+        ("target_release", target),
+        ("revisit_on", revisit),
+        ("reason", reason),
+        ("alternative", alternative),
+    ] {
+        c.set(Object::Feedback, field, v.unwrap_or_default());
+    }
+    c.set(Object::Agent, "name", actor.user.name.as_str());
+    c.set(
+        Object::Agent,
+        "email",
+        actor.user.email.clone().unwrap_or_default(),
+    );
+    c
+}
+
+/// Renders a feedback notice for one requester (a 422 naming the template
+/// if an admin's edit no longer renders).
+fn render_for(
+    parts: &Parts,
+    ctx: &mut Context,
+    name: &str,
+    email: &str,
+    key: &str,
+) -> Result<Rendered> {
+    let first = name.split_whitespace().next().unwrap_or(name);
+    ctx.set(Object::Contact, "first_name", first);
+    ctx.set(Object::Contact, "name", name);
+    ctx.set(Object::Contact, "email", email);
+    templates::render(parts, ctx).map_err(|e| {
+        StoreError::invalid(
+            "template",
+            format!("the {key} template could not be rendered: {}", e.message),
+        )
+    })
 }

@@ -598,3 +598,108 @@ async fn advisory_board_eligibility_members_and_qbr_follow_ups() {
         .unwrap();
     assert_eq!(resp.status().as_u16(), 404);
 }
+
+#[tokio::test]
+async fn feedback_notices_render_the_edited_templates() {
+    let t0 = parse_rfc3339("2026-03-10T15:00:00Z").unwrap();
+    let app = spawn_app_with_clock(Clock::fixed(t0)).await;
+    let org = app.org("Templated Co", false).await;
+    let (user, email, _) = app.user_with_token(Role::EndUser, Some(org)).await;
+    let theme = item(
+        &app,
+        json!({"source": "qbr_cab", "category": "product", "sentiment": "neutral", "text": "We need SSO",
+               "organization_id": org, "user_id": user, "theme": "Single sign-on"}),
+    )
+    .await["theme_id"]
+        .as_i64()
+        .unwrap();
+
+    // The two notices are editable defaults beside §16's eleven.
+    let list = app.get_json("/api/v2/templates.json").await;
+    let keys: Vec<&str> = list["templates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["key"].as_str().unwrap())
+        .collect();
+    assert!(keys.contains(&"feedback_decision") && keys.contains(&"feedback_shipped"));
+    let t = app.get_json("/api/v2/templates/feedback_decision").await["template"].clone();
+    assert_eq!(t["placeholders"]["feedback"][0], "title");
+    // Placeholders are checked at save time, like the others.
+    let resp = app
+        .admin(Method::PUT, "/api/v2/templates/feedback_decision")
+        .json(&json!({"template": {"text_body": "Hi {{ contact.first_name }},\n{{ feedback.titel }}"}}))
+        .send()
+        .await
+        .unwrap();
+    let body = json_of(resp, 422).await;
+    assert!(body.to_string().contains("feedback.titel"), "{body}");
+    let resp = app
+        .admin(Method::PUT, "/api/v2/templates/feedback_shipped")
+        .json(&json!({"template": {"subject": "{{ ticket.id }} shipped"}}))
+        .send()
+        .await
+        .unwrap();
+    json_of(resp, 422).await;
+    app.put_json(
+        "/api/v2/templates/feedback_decision",
+        json!({"template": {
+            "subject": "Decision on {{ feedback.title }} ({{ feedback.decision }})",
+            "text_body": "Hi {{ contact.first_name }}: {{ feedback.title }} is planned for {{ feedback.target_release }}. {{ agent.name }}\n"}}),
+    )
+    .await;
+
+    // The decision e-mail is the edited template, through the outbox.
+    let d = app
+        .admin(
+            Method::POST,
+            &format!("/api/v2/feedback_themes/{theme}/decisions.json"),
+        )
+        .json(
+            &json!({"feedback_decision": {"decision": "roadmap", "target_release": "2026-06-30"}}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(json_of(d, 201).await["notified"], 1);
+    let mails = emails_for_theme(&app, theme).await;
+    assert_eq!(mails.len(), 1);
+    assert_eq!(mails[0]["to"], email);
+    assert_eq!(mails[0]["subject"], "Decision on Single sign-on (roadmap)");
+    assert_eq!(
+        mails[0]["text"],
+        "Hi Test: Single sign-on is planned for 2026-06-30. Ada Admin"
+    );
+    // The HTML part was left as shipped.
+    assert!(
+        mails[0]["html"]
+            .as_str()
+            .unwrap()
+            .contains("targeted for release by <strong>2026-06-30</strong>"),
+        "{}",
+        mails[0]["html"]
+    );
+
+    // Shipped: the default notice.
+    let s = app
+        .admin(
+            Method::POST,
+            &format!("/api/v2/feedback_themes/{theme}/shipped.json"),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(json_of(s, 200).await["notified"], 1);
+    let mails = emails_for_theme(&app, theme).await;
+    let shipped = mails
+        .iter()
+        .find(|m| m["subject"] == "Shipped: Single sign-on")
+        .expect("shipped notice");
+    assert!(
+        shipped["text"].as_str().unwrap().starts_with(
+            "Hello Test end-user,\n\n\"Single sign-on\", which you asked for, has shipped."
+        ),
+        "{}",
+        shipped["text"]
+    );
+}
