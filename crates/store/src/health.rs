@@ -370,7 +370,20 @@ impl Store {
 
         // Tickets and escalations in 30 days; billing tickets from finance.
         // The count is a range of `tickets_org_recent` (organization_id,
-        // deleted, created_at) per account (migration 15).
+        // deleted, created_at) per account (migration 15). Billing tickets
+        // from finance contacts — the account's contacts holding the
+        // finance role, tickets of that account — start from the contacts
+        // (`contact_roles (role, user_id)`, migration 17; for given
+        // accounts, their users), then read each contact's tickets through
+        // `tickets_requester`: a busy account's other tickets are never
+        // read. The CROSS JOINs fix SQLite's join order (PostgreSQL plans
+        // them as inner joins); `+t.organization_id` keeps both engines off
+        // the account indexes, which would read all the account's recent
+        // tickets.
+        let finance_from = match orgs {
+            Some(_) => "users u CROSS JOIN contact_roles c",
+            None => "contact_roles c CROSS JOIN users u",
+        };
         for (sql, which) in [
             (
                 format!(
@@ -390,11 +403,12 @@ impl Store {
             ),
             (
                 format!(
-                    "SELECT t.organization_id AS org, COUNT(*) AS n FROM tickets t
-                     JOIN contact_roles c ON c.user_id = t.requester_id AND c.role = 'finance_procurement'
-                     WHERE t.deleted = 0 AND t.created_at > $1 AND t.organization_id IS NOT NULL
-                       AND t.group_id IN (SELECT id FROM groups WHERE id = {b} OR parent_id = {b}){} GROUP BY t.organization_id",
-                    only("t.organization_id"),
+                    "SELECT u.organization_id AS org, COUNT(*) AS n FROM {finance_from} CROSS JOIN tickets t
+                     WHERE c.user_id = u.id AND c.role = 'finance_procurement' AND u.organization_id IS NOT NULL
+                       AND t.requester_id = u.id AND +t.organization_id = u.organization_id
+                       AND t.deleted = 0 AND t.created_at > $1
+                       AND t.group_id IN (SELECT id FROM groups WHERE id = {b} OR parent_id = {b}){} GROUP BY u.organization_id",
+                    only("u.organization_id"),
                     b = crate::groups::BILLING_ADMIN
                 ),
                 2,

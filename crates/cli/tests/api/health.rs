@@ -421,3 +421,60 @@ async fn bad_csat_raises_the_risk() {
             .all(|t| t.starts_with("CSAT bad on ticket #") && t.ends_with(": Slow"))
     );
 }
+
+#[tokio::test]
+async fn billing_tickets_from_finance_contacts_raise_the_risk() {
+    let t0 = parse_rfc3339("2026-11-24T15:00:00Z").unwrap();
+    let app = spawn_app_with_clock(Clock::fixed(t0)).await;
+    let org = app.org("Invoice Co", false).await;
+    let other = app.org("Other Co", false).await;
+    let (finance, ..) = app.user_with_token(Role::EndUser, Some(org)).await;
+    let (user, ..) = app.user_with_token(Role::EndUser, Some(org)).await;
+    let (elsewhere, ..) = app.user_with_token(Role::EndUser, Some(other)).await;
+    for u in [finance, elsewhere] {
+        app.put_json(
+            &format!("/api/v2/users/{u}/contact_roles.json"),
+            json!({"contact_roles": ["finance_procurement"]}),
+        )
+        .await;
+    }
+    // Counted: a finance contact's billing ticket. Not counted: the same
+    // contact about something else, someone else about billing.
+    for (requester, group) in [(finance, 3), (finance, 3), (finance, 1), (user, 3)] {
+        app.post_json(
+            "/api/v2/tickets.json",
+            json!({"ticket": {"subject": "Invoice", "comment": {"body": "x"}, "requester_id": requester, "group_id": group}}),
+        )
+        .await;
+    }
+    app.store.recompute_dirty_health(t0, 500).await.unwrap();
+    let h = health(&app, org).await;
+    let factor = h["explanation"]["factors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["key"] == "billing_tickets_finance")
+        .unwrap_or_else(|| panic!("{h}"))
+        .clone();
+    assert!(
+        factor["evidence"]
+            .as_str()
+            .unwrap()
+            .starts_with("2 billing tickets"),
+        "{factor}"
+    );
+    assert!(
+        !factor_keys(&health(&app, other).await).contains(&"billing_tickets_finance".to_string())
+    );
+    // The whole-portfolio form of the query agrees with the one-account form.
+    let one = app.store.health_facts(Some(&[org]), t0).await.unwrap();
+    let all = app.store.health_facts(None, t0).await.unwrap();
+    assert_eq!(
+        (
+            one[&org].0.billing_tickets_from_finance_30d,
+            all[&org].0.billing_tickets_from_finance_30d
+        ),
+        (2, 2)
+    );
+    assert_eq!(all[&other].0.billing_tickets_from_finance_30d, 0);
+}
