@@ -722,16 +722,22 @@ impl Store {
     /// The account's CSM: the owner of its latest project, else the CS
     /// Manager (first active admin).
     async fn account_csm(&self, tx: &mut Tx, org: i64) -> Result<Option<i64>> {
+        match self.latest_project_owner(tx, org).await? {
+            Some(o) => Ok(Some(o)),
+            None => crate::users::cs_manager(tx).await,
+        }
+    }
+
+    /// The owner of the account's latest project (Steward's record of who
+    /// looks after an account), if any.
+    pub(crate) async fn latest_project_owner(&self, tx: &mut Tx, org: i64) -> Result<Option<i64>> {
         let owner = sqlx::query(
             "SELECT owner_id FROM projects WHERE organization_id = $1 AND owner_id IS NOT NULL ORDER BY id DESC LIMIT 1",
         )
         .bind(org)
         .fetch_optional(&mut **tx)
         .await?;
-        if let Some(r) = owner {
-            return Ok(r.try_get("owner_id")?);
-        }
-        crate::users::cs_manager(tx).await
+        owner.map(|r| Ok(r.try_get("owner_id")?)).transpose()
     }
 
     async fn start_playbook(&self, tx: &mut Tx, org: i64, s: &Score, now: i64) -> Result<bool> {

@@ -56,9 +56,11 @@ pub(super) fn routes() -> Routes {
         ),
         ("/api/v2/cab/candidates", get(candidates)),
         ("/api/v2/cab/members", get(members).post(add_member)),
+        ("/api/v2/cab/members/{id}/end", post(end_member)),
         ("/api/v2/cab/review", get(review)),
         ("/api/v2/cab/meetings", get(meetings).post(create_meeting)),
         ("/api/v2/cab/meetings/{id}/held", post(held)),
+        ("/api/v2/cab/meetings/{id}/follow_ups", post(follow_ups)),
     ]
 }
 
@@ -454,6 +456,8 @@ fn member_json(m: &CabMember) -> Value {
         "status": m.status,
         "reference": m.reference,
         "created_at": format_unix(m.created_at),
+        "ended_on": m.ended_on,
+        "end_reason": m.end_reason,
     })
 }
 
@@ -467,6 +471,13 @@ fn meeting_json(m: &CabMeeting) -> Value {
         "held_at": m.held_at.map(format_unix),
         "summary": m.summary,
         "follow_up_task_ids": m.follow_up_task_ids,
+        "invitee_member_ids": m.invitees,
+        "member_follow_ups": m.member_follow_ups.iter().map(|f| json!({
+            "member_id": f.member_id,
+            "organization_id": f.organization_id,
+            "kind": f.kind,
+            "task_id": f.task_id,
+        })).collect::<Vec<_>>(),
     })
 }
 
@@ -506,15 +517,60 @@ async fn candidates(State(state): State<AppState>, Auth(actor): Auth) -> ApiResu
     Ok(Json(json!({"candidates": items, "count": items.len()})))
 }
 
-async fn members(State(state): State<AppState>, Auth(actor): Auth) -> ApiResult<Json<Value>> {
-    let items: Vec<Value> = state
-        .store
-        .cab_members(&actor)
-        .await?
+/// `GET /api/v2/cab/members[?status=active|ended]`; `active_count` is the
+/// board's size (§12 aims for 5–7).
+async fn members(
+    State(state): State<AppState>,
+    Auth(actor): Auth,
+    params: Params,
+) -> ApiResult<Json<Value>> {
+    let status = match params.get("status") {
+        None => None,
+        Some(s @ ("active" | "ended")) => Some(s),
+        Some(s) => {
+            return Err(ApiError::bad_request(format!(
+                "status: {s} is not active or ended"
+            )));
+        }
+    };
+    let all = state.store.cab_members(&actor).await?;
+    let active = all.iter().filter(|m| m.status == "active").count();
+    let items: Vec<Value> = all
         .iter()
+        .filter(|m| status.is_none_or(|s| m.status == s))
         .map(member_json)
         .collect();
-    Ok(Json(json!({"cab_members": items, "count": items.len()})))
+    Ok(Json(
+        json!({"cab_members": items, "count": items.len(), "active_count": active}),
+    ))
+}
+
+/// `POST /api/v2/cab/members/{id}/end` with
+/// `{"cab_member": {"reason", "ended_on": "YYYY-MM-DD"}}` (today by default).
+async fn end_member(
+    State(state): State<AppState>,
+    Auth(actor): Auth,
+    Id(id): Id,
+    JsonBody(body): JsonBody,
+) -> ApiResult<Json<Value>> {
+    let mut r = Reader::new(envelope(&body, "cab_member")?, "cab_member")?;
+    let reason = r.text("reason").flatten();
+    let ended_on = r.parsed("ended_on", parse_date).flatten();
+    if reason.as_deref().is_none_or(|s| s.trim().is_empty()) {
+        r.error("reason", "is required");
+    }
+    r.finish()?;
+    let m = state
+        .store
+        .end_cab_member(
+            &actor,
+            id,
+            ended_on,
+            reason.as_deref().unwrap_or_default(),
+            state.now(),
+        )
+        .await?;
+    Ok(Json(json!({"cab_member": member_json(&m)})))
 }
 
 /// `{"cab_member": {"organization_id", "user_id", "term_start", "reference"}}`.
@@ -631,6 +687,20 @@ async fn held(
     let m = state
         .store
         .hold_cab_meeting(&actor, id, summary, state.now())
+        .await?;
+    Ok(Json(json!({"cab_meeting": meeting_json(&m)})))
+}
+
+/// `POST /api/v2/cab/meetings/{id}/follow_ups`: re-runs a held meeting's
+/// per-member follow-ups, making only the missing ones.
+async fn follow_ups(
+    State(state): State<AppState>,
+    Auth(actor): Auth,
+    Id(id): Id,
+) -> ApiResult<Json<Value>> {
+    let m = state
+        .store
+        .rerun_cab_follow_ups(&actor, id, state.now())
         .await?;
     Ok(Json(json!({"cab_meeting": meeting_json(&m)})))
 }

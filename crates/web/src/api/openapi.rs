@@ -570,7 +570,7 @@ const ROUTES: &[(&str, &str, &str, &str, u16)] = &[
         "get",
         "/api/v2/cab/members",
         "Advisory board",
-        "Advisory board members and their terms",
+        "Advisory board members and their terms (?status=active|ended; active_count)",
         200,
     ),
     (
@@ -605,7 +605,21 @@ const ROUTES: &[(&str, &str, &str, &str, u16)] = &[
         "post",
         "/api/v2/cab/meetings/{id}/held",
         "Advisory board",
-        "Record a meeting as held and create its follow-up tasks",
+        "Record a meeting as held: the summary task and four follow-ups per invited member",
+        200,
+    ),
+    (
+        "post",
+        "/api/v2/cab/meetings/{id}/follow_ups",
+        "Advisory board",
+        "Re-run a held meeting's per-member follow-ups, creating only the missing ones",
+        200,
+    ),
+    (
+        "post",
+        "/api/v2/cab/members/{id}/end",
+        "Advisory board",
+        "End a membership (reason required, ended_on not in the future); 409 if already ended",
         200,
     ),
     (
