@@ -87,6 +87,17 @@ pub struct NewFeedbackItem {
     pub created_at: i64,
 }
 
+/// A CSM's triage of an item: `None` keeps a field. `theme_id: Some(None)`
+/// takes the item out of its theme; `theme` (a title, found or made) is
+/// used when `theme_id` is not given.
+#[derive(Debug, Clone, Default)]
+pub struct ItemEdit {
+    pub theme_id: Option<Option<i64>>,
+    pub theme: Option<String>,
+    pub category: Option<FeedbackCategory>,
+    pub sentiment: Option<Sentiment>,
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct ItemFilter {
     pub source: Option<FeedbackSource>,
@@ -340,6 +351,60 @@ impl Store {
         }
         self.commit(tx).await?;
         Ok(ids.len())
+    }
+
+    pub async fn feedback_item(&self, actor: &Actor, id: i64) -> Result<FeedbackItem> {
+        may_read(actor)?;
+        let r = sqlx::query(&format!(
+            "SELECT {ITEM_COLUMNS} FROM feedback_items WHERE id = $1"
+        ))
+        .bind(id)
+        .fetch_optional(&self.read)
+        .await?
+        .ok_or(StoreError::NotFound("feedback item"))?;
+        item_row(&r)
+    }
+
+    /// Triage: files an item under a theme (by id or title), takes it out,
+    /// or corrects its category or sentiment. Survey answers arrive without
+    /// a theme (see `steward_store::surveys`); this is how they get one.
+    pub async fn update_feedback_item(
+        &self,
+        actor: &Actor,
+        id: i64,
+        edit: ItemEdit,
+        now: i64,
+    ) -> Result<FeedbackItem> {
+        may_write(actor)?;
+        let mut tx = self.begin().await?;
+        let item = self.feedback_item_tx(&mut tx, id).await?;
+        let category = edit.category.unwrap_or(item.category);
+        let theme_id = match (edit.theme_id, edit.theme.as_deref().map(str::trim)) {
+            (Some(Some(t)), _) => Some(self.live_theme_tx(&mut tx, t).await?),
+            (Some(None), _) => None,
+            (None, Some(title)) if !title.is_empty() => Some(
+                self.theme_by_title_tx(&mut tx, title, category, now)
+                    .await?,
+            ),
+            _ => item.theme_id,
+        };
+        sqlx::query(
+            "UPDATE feedback_items SET theme_id = $1, category = $2, sentiment = $3, updated_at = $4 WHERE id = $5",
+        )
+        .bind(theme_id)
+        .bind(category.as_str())
+        .bind(edit.sentiment.unwrap_or(item.sentiment).as_str())
+        .bind(now)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+        // Sentiment decides whether an item counts as proactive feedback (§9).
+        if let Some(org) = item.organization_id {
+            self.mark_health_dirty(&mut tx, org, now).await?;
+        }
+        let item = self.feedback_item_tx(&mut tx, id).await?;
+        self.commit(tx).await?;
+        Ok(item)
     }
 
     async fn feedback_item_tx(&self, tx: &mut Tx, id: i64) -> Result<FeedbackItem> {

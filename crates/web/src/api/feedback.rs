@@ -16,7 +16,7 @@ use steward_domain::{
 use steward_store::{
     cab::{CabMeeting, CabMember, Eligibility},
     dates::{utc_date as date_of, utc_start as start_of},
-    feedback::{FeedbackItem, ItemFilter, NewFeedbackItem, StoredDecision, Theme},
+    feedback::{FeedbackItem, ItemEdit, ItemFilter, NewFeedbackItem, StoredDecision, Theme},
 };
 
 use super::{Routes, created};
@@ -33,6 +33,10 @@ const MAX_CSV_ROWS: usize = 1_000;
 pub(super) fn routes() -> Routes {
     vec![
         ("/api/v2/feedback_items", get(list_items).post(create_item)),
+        (
+            "/api/v2/feedback_items/{id}",
+            get(show_item).put(update_item),
+        ),
         ("/api/v2/feedback_items/import", post(import_csv)),
         (
             "/api/v2/feedback_items/import_tickets",
@@ -152,6 +156,43 @@ async fn list_items(
         .map(item_json)
         .collect();
     Ok(Json(json!({"feedback_items": items, "count": items.len()})))
+}
+
+async fn show_item(
+    State(state): State<AppState>,
+    Auth(actor): Auth,
+    Id(id): Id,
+) -> ApiResult<Json<Value>> {
+    let i = state.store.feedback_item(&actor, id).await?;
+    Ok(Json(json!({"feedback_item": item_json(&i)})))
+}
+
+/// Triage: `{"feedback_item": {"theme_id" (null: no theme) | "theme":
+/// "title", "category", "sentiment"}}`; the text and origin stay.
+async fn update_item(
+    State(state): State<AppState>,
+    Auth(actor): Auth,
+    Id(id): Id,
+    JsonBody(body): JsonBody,
+) -> ApiResult<Json<Value>> {
+    let mut r = Reader::new(envelope(&body, "feedback_item")?, "feedback_item")?;
+    let edit = ItemEdit {
+        theme_id: r.int("theme_id"),
+        theme: r.line("theme").flatten(),
+        category: r.parsed("category", FeedbackCategory::parse).flatten(),
+        sentiment: r.parsed("sentiment", Sentiment::parse).flatten(),
+    };
+    for fixed in ["source", "text", "organization_id", "user_id"] {
+        if r.has(fixed) {
+            r.error(fixed, "cannot be changed; add another item");
+        }
+    }
+    r.finish()?;
+    let i = state
+        .store
+        .update_feedback_item(&actor, id, edit, state.now())
+        .await?;
+    Ok(Json(json!({"feedback_item": item_json(&i)})))
 }
 
 /// `{"feedback_item": {"source", "category", "sentiment", "text",

@@ -498,6 +498,20 @@ const ROUTES: &[(&str, &str, &str, &str, u16)] = &[
     ),
     (
         "get",
+        "/api/v2/feedback_items/{id}",
+        "Feedback",
+        "Show a feedback item",
+        200,
+    ),
+    (
+        "put",
+        "/api/v2/feedback_items/{id}",
+        "Feedback",
+        "Triage an item: file it under a theme (theme_id or title; null removes), correct category or sentiment",
+        200,
+    ),
+    (
+        "get",
         "/api/v2/feedback_themes",
         "Feedback",
         "List live themes, most distinct accounts first",
