@@ -20,6 +20,7 @@ pub mod hub;
 pub mod metrics;
 pub mod nps;
 pub mod project;
+pub mod pulse;
 pub mod search;
 pub mod sla;
 pub mod sla_report;

@@ -68,6 +68,8 @@ pub struct FeedbackItem {
     pub text: String,
     pub theme_id: Option<i64>,
     pub ticket_id: Option<i64>,
+    /// The survey campaign whose answer this came from.
+    pub survey_campaign_id: Option<i64>,
     pub created_at: i64,
     pub updated_at: i64,
 }
@@ -84,6 +86,8 @@ pub struct NewFeedbackItem {
     pub theme_id: Option<i64>,
     pub theme: Option<String>,
     pub ticket_id: Option<i64>,
+    /// Set by the survey code for an answer's feedback.
+    pub survey_campaign_id: Option<i64>,
     pub created_at: i64,
 }
 
@@ -150,7 +154,8 @@ pub struct FeedbackMetrics {
     pub shipped: i64,
 }
 
-const ITEM_COLUMNS: &str = "id, organization_id, user_id, source, category, sentiment, text, theme_id, ticket_id, created_at, updated_at";
+const ITEM_COLUMNS: &str = "id, organization_id, user_id, source, category, sentiment, text, theme_id, ticket_id, \
+                            survey_campaign_id, created_at, updated_at";
 
 fn item_row(r: &AnyRow) -> Result<FeedbackItem> {
     Ok(FeedbackItem {
@@ -163,6 +168,7 @@ fn item_row(r: &AnyRow) -> Result<FeedbackItem> {
         text: r.try_get("text")?,
         theme_id: r.try_get("theme_id")?,
         ticket_id: r.try_get("ticket_id")?,
+        survey_campaign_id: r.try_get("survey_campaign_id")?,
         created_at: r.try_get("created_at")?,
         updated_at: r.try_get("updated_at")?,
     })
@@ -233,8 +239,8 @@ impl Store {
         };
         let row = sqlx::query(
             "INSERT INTO feedback_items (organization_id, user_id, source, category, sentiment, text, theme_id,
-                ticket_id, created_at, updated_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
+                ticket_id, created_at, updated_at, survey_campaign_id)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
         )
         .bind(item.organization_id)
         .bind(item.user_id)
@@ -246,6 +252,7 @@ impl Store {
         .bind(item.ticket_id)
         .bind(item.created_at)
         .bind(now)
+        .bind(item.survey_campaign_id)
         .fetch_one(&mut **tx)
         .await?;
         // Proactive feedback is an input of the account's health (§9).
@@ -281,6 +288,7 @@ impl Store {
                 theme_id: None,
                 theme: r.theme,
                 ticket_id: None,
+                survey_campaign_id: None,
                 created_at: now,
             };
             let id = self

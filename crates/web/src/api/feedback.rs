@@ -79,6 +79,7 @@ fn item_json(i: &FeedbackItem) -> Value {
         "text": i.text,
         "theme_id": i.theme_id,
         "ticket_id": i.ticket_id,
+        "survey_campaign_id": i.survey_campaign_id,
         "created_at": format_unix(i.created_at),
         "updated_at": format_unix(i.updated_at),
     })
@@ -251,6 +252,7 @@ async fn create_item(
         theme_id,
         theme,
         ticket_id: None,
+        survey_campaign_id: None,
         created_at: now,
     };
     let i = state.store.create_feedback_item(&actor, item, now).await?;
