@@ -169,42 +169,77 @@ pub fn next_business_day(d: Date) -> Date {
     n
 }
 
-/// A follow-up after a QBR: its title and due date.
+/// A follow-up after a QBR: a stable key, its title and due date.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FollowUp {
+    pub key: &'static str,
     pub title: &'static str,
     pub due_on: Date,
 }
 
-/// §12's follow-ups after a meeting held on `held_on`: thank-you and summary
-/// the next business day, 1:1s scheduled within a week, follow-ups completed
-/// and expansion proposals within a month.
-pub fn follow_ups(held_on: Date) -> Vec<FollowUp> {
+/// §12's board-level follow-up after a meeting held on `held_on`: the
+/// summary, to the whole board, the next business day.
+pub fn board_follow_ups(held_on: Date) -> Vec<FollowUp> {
+    vec![FollowUp {
+        key: "summary",
+        title: "Send the CAB meeting summary",
+        due_on: next_business_day(held_on),
+    }]
+}
+
+/// §12's follow-ups for each member after a meeting held on `held_on`: a
+/// thank-you note the next business day, the 1:1 follow-up scheduled within
+/// a week, the follow-ups completed and an expansion proposal within a
+/// month.
+pub fn member_follow_ups(held_on: Date) -> Vec<FollowUp> {
     let week = held_on.checked_add(7.days()).unwrap_or(held_on);
     let month = held_on.checked_add(1.month()).unwrap_or(held_on);
     let next = next_business_day(held_on);
     vec![
         FollowUp {
-            title: "Send thank-you notes to CAB members",
+            key: "thank_you",
+            title: "Send a thank-you note after the CAB meeting",
             due_on: next,
         },
         FollowUp {
-            title: "Send the CAB meeting summary",
-            due_on: next,
-        },
-        FollowUp {
-            title: "Schedule 1:1 follow-ups with CAB members",
+            key: "schedule_one_on_one",
+            title: "Schedule the 1:1 CAB follow-up",
             due_on: week,
         },
         FollowUp {
-            title: "Complete CAB 1:1 follow-ups",
+            key: "complete_follow_ups",
+            title: "Complete the 1:1 CAB follow-ups",
             due_on: month,
         },
         FollowUp {
-            title: "Send expansion proposals from the CAB meeting",
+            key: "expansion_proposal",
+            title: "Send the expansion proposal from the CAB meeting",
             due_on: month,
         },
     ]
+}
+
+/// Whether an active membership with this term sits on the board on `day`
+/// (an ended one never does: see `steward_store::cab`).
+pub fn on_board(term_start: Date, term_end: Date, day: Date) -> bool {
+    term_start <= day && day <= term_end
+}
+
+/// Checks the end date of a membership being ended on `today`: not in the
+/// future (ending is recorded when it happens) and not before the member
+/// was added (`added_on`).
+pub fn check_end(ended_on: Date, added_on: Date, today: Date) -> Result<(), ParseError> {
+    if ended_on > today {
+        return Err(ParseError::new(format!(
+            "ended_on: {ended_on} is in the future; end the membership on the day it ends"
+        )));
+    }
+    if ended_on < added_on {
+        return Err(ParseError::new(format!(
+            "ended_on: {ended_on} is before the member was added ({added_on})"
+        )));
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -270,9 +305,35 @@ mod tests {
         assert_eq!(next_business_day(d("2026-03-14")), d("2026-03-16"));
         assert_eq!(next_business_day(d("2026-03-15")), d("2026-03-16"));
         assert_eq!(next_business_day(d("2026-03-16")), d("2026-03-17"));
-        let f = follow_ups(d("2026-03-15"));
+        let b = board_follow_ups(d("2026-03-15"));
+        assert_eq!((b.len(), b[0].due_on), (1, d("2026-03-16")));
+        let f = member_follow_ups(d("2026-03-15"));
+        let keys: Vec<&str> = f.iter().map(|f| f.key).collect();
+        assert_eq!(
+            keys,
+            [
+                "thank_you",
+                "schedule_one_on_one",
+                "complete_follow_ups",
+                "expansion_proposal"
+            ]
+        );
         assert_eq!(f[0].due_on, d("2026-03-16"));
-        assert_eq!(f[2].due_on, d("2026-03-22"));
-        assert_eq!(f[4].due_on, d("2026-04-15"));
+        assert_eq!(f[1].due_on, d("2026-03-22"));
+        assert_eq!(f[3].due_on, d("2026-04-15"));
+    }
+
+    #[test]
+    fn board_membership_and_ending() {
+        let (start, end) = (d("2026-10-01"), d("2027-09-30"));
+        assert!(!on_board(start, end, d("2026-09-15")));
+        assert!(on_board(start, end, d("2026-12-15")));
+        assert!(on_board(start, end, d("2027-09-30")));
+        assert!(!on_board(start, end, d("2027-10-01")));
+        let today = d("2026-11-24");
+        assert!(check_end(today, d("2026-03-01"), today).is_ok());
+        assert!(check_end(d("2026-11-25"), d("2026-03-01"), today).is_err());
+        let e = check_end(d("2026-02-01"), d("2026-03-01"), today).unwrap_err();
+        assert!(e.0.starts_with("ended_on: "), "{e}");
     }
 }

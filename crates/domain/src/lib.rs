@@ -21,6 +21,7 @@ pub mod kb;
 pub mod metrics;
 pub mod nps;
 pub mod project;
+pub mod pulse;
 pub mod search;
 pub mod sla;
 pub mod sla_report;

@@ -1,6 +1,6 @@
-//! The NPS survey's pure parts (policies.md §10): quarters, the audience
-//! rules of a campaign, the extended survey per category with its
-//! validation, and the public pages, rendered with minijinja and HTML
+//! The NPS survey's pure parts (policies.md §10): quarters, the kinds and
+//! audience rules of a campaign, the extended survey per category with its
+//! validation, and the public pages (NPS and the weekly pulse), rendered with minijinja and HTML
 //! auto-escaping (no external assets, a viewport meta tag for phones, a
 //! label on every input).
 //!
@@ -17,7 +17,16 @@ use std::collections::BTreeMap;
 use minijinja::{AutoEscape, Environment, UndefinedBehavior, context};
 use serde::Serialize;
 
-use crate::{AccountStatus, ParseError, Tier, nps::Category};
+use crate::{AccountStatus, ParseError, Tier, nps::Category, string_enum};
+
+string_enum! {
+    /// What a campaign asks: the quarterly NPS question (with its extended
+    /// survey) or the weekly pulse (`crate::pulse`).
+    CampaignKind, "campaign kind" {
+        Nps => "nps",
+        Pulse => "pulse",
+    }
+}
 
 /// A quarter such as `2026-Q4`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -375,6 +384,24 @@ const EXTENDED: &str = r#"<p>Thank you! Your answer has been recorded.</p>
 </form>
 "#;
 
+const PULSE: &str = r#"<p>Hello {{ name }}, five quick questions about {{ product }} this week.</p>
+<form method="post" action="/s/{{ token }}">
+{% if errors %}<p class="error">Please check the questions marked below.</p>{% endif %}
+{% for q in scales %}<fieldset>
+<legend>{{ q.label }}</legend>
+{% if errors[q.name] %}<p class="error" id="{{ q.name }}-error">{{ errors[q.name] }}</p>{% endif %}
+<div class="scale">
+{% for n in range(q.min, q.max + 1) %}<label for="{{ q.name }}-{{ n }}">{{ n }}<input type="radio" id="{{ q.name }}-{{ n }}" name="{{ q.name }}" value="{{ n }}"{% if values[q.name] == n|string %} checked{% endif %}></label>
+{% endfor %}</div>
+</fieldset>
+{% endfor %}{% for t in texts %}<p><label for="{{ t[0] }}">{{ t[1] }}</label><br>
+{% if errors[t[0]] %}<span class="error">{{ errors[t[0]] }}</span><br>{% endif %}
+<textarea id="{{ t[0] }}" name="{{ t[0] }}">{{ values[t[0]] }}</textarea></p>
+{% endfor %}<button type="submit">Send</button>
+</form>
+<p><small><a href="/s/{{ token }}/unsubscribe">Stop receiving these surveys</a></small></p>
+"#;
+
 const MESSAGE: &str = r#"<p>{{ message }}</p>
 "#;
 
@@ -384,6 +411,7 @@ fn environment() -> Result<Environment<'static>, minijinja::Error> {
     env.set_auto_escape_callback(|_| AutoEscape::Html);
     env.add_template("question.html", QUESTION)?;
     env.add_template("extended.html", EXTENDED)?;
+    env.add_template("pulse.html", PULSE)?;
     env.add_template("message.html", MESSAGE)?;
     Ok(env)
 }
@@ -431,6 +459,23 @@ pub fn extended_page(
         "extended.html",
         "Thank you",
         context! { token, questions, values, errors },
+    )
+}
+
+/// The weekly pulse (`crate::pulse`): three scales and two texts, with the
+/// values and errors of a refused post.
+pub fn pulse_page(
+    token: &str,
+    name: &str,
+    values: &BTreeMap<String, String>,
+    errors: &BTreeMap<String, String>,
+) -> Result<String, minijinja::Error> {
+    let scales = minijinja::Value::from(minijinja::value::Serde(crate::pulse::SCALES));
+    let texts = minijinja::Value::from(minijinja::value::Serde(crate::pulse::TEXTS));
+    page(
+        "pulse.html",
+        "Your weekly pulse",
+        context! { token, name, product => "Steward", scales, texts, values, errors },
     )
 }
 
@@ -495,6 +540,23 @@ mod tests {
         let html = extended_page("tok", Category::Detractor, &BTreeMap::new(), &errors).unwrap();
         assert!(html.contains("Please answer this question."));
         assert!(html.contains(r#"<label for="vp_call">"#));
+        let mut values = BTreeMap::new();
+        values.insert("meets_needs".to_string(), "4".to_string());
+        values.insert("friction".to_string(), "<script>".to_string());
+        let mut errors = BTreeMap::new();
+        errors.insert(
+            "ease_of_use".to_string(),
+            "Please answer this question.".to_string(),
+        );
+        let html = pulse_page("tok", "Ann", &values, &errors).unwrap();
+        assert!(html.contains(r#"action="/s/tok""#), "{html}");
+        assert!(html.contains(r#"id="meets_needs-4" name="meets_needs" value="4" checked"#));
+        assert!(!html.contains(r#"value="3" checked"#));
+        assert!(html.contains(r#"<label for="recommend-10">"#));
+        assert!(!html.contains(r#"id="ease_of_use-0""#), "1-5 scale");
+        assert!(html.contains(r#"<label for="valuable_features">"#));
+        assert!(html.contains("&lt;script&gt;"));
+        assert!(html.contains("Please answer this question."));
         assert!(
             message_page("Expired", "This link has expired.")
                 .unwrap()

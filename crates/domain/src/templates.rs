@@ -1,10 +1,14 @@
 //! Communication templates (policies.md §16): the eleven messages Steward
 //! sends along an account's life — five for the implementation project, two
 //! for risk and escalation, four help-desk replies — each a subject, a plain
-//! text body and an HTML body written in Jinja syntax (minijinja).
+//! text body and an HTML body written in Jinja syntax (minijinja). Beside
+//! them, [`EXTRAS`] are defaults for the other e-mails Steward writes to
+//! customers, editable the same way: the feedback loop's decision and
+//! shipped notices (§11).
 //!
 //! Every template has a *schema*: the objects it may use (`account`,
-//! `contact`, `project`, `ticket`, `report`, `agent`) and, for each, the
+//! `contact`, `project`, `ticket`, `report`, `agent`, `feedback`) and, for
+//! each, the
 //! fields of [`Object::fields`]. [`validate`] runs when a template is saved and
 //! rejects syntax errors and any placeholder outside the schema
 //! (`{{ account.nmae }}`, or `{{ ticket.id }}` in the welcome e-mail) with
@@ -29,6 +33,7 @@ pub enum Object {
     Ticket,
     Report,
     Agent,
+    Feedback,
 }
 
 impl Object {
@@ -39,6 +44,7 @@ impl Object {
         Object::Ticket,
         Object::Report,
         Object::Agent,
+        Object::Feedback,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -49,6 +55,7 @@ impl Object {
             Object::Ticket => "ticket",
             Object::Report => "report",
             Object::Agent => "agent",
+            Object::Feedback => "feedback",
         }
     }
 
@@ -73,6 +80,16 @@ impl Object {
             ],
             Object::Report => &["title", "period", "health", "summary", "url"],
             Object::Agent => &["name", "email"],
+            // A feedback theme and the committee's standing decision on it
+            // (§11); fields a decision does not use are empty strings.
+            Object::Feedback => &[
+                "title",
+                "decision",
+                "target_release",
+                "revisit_on",
+                "reason",
+                "alternative",
+            ],
         }
     }
 }
@@ -96,7 +113,9 @@ impl TemplateDef {
     }
 }
 
-use Object::{Account as A, Agent as G, Contact as C, Project as P, Report as R, Ticket as T};
+use Object::{
+    Account as A, Agent as G, Contact as C, Feedback as F, Project as P, Report as R, Ticket as T,
+};
 
 /// The eleven templates of §16, in the order of an account's life.
 pub const DEFAULTS: &[TemplateDef] = &[
@@ -275,9 +294,59 @@ Thank you for your patience,\n\
     },
 ];
 
+/// Editable defaults beyond §16's eleven: the e-mails that tell every
+/// requester of a feedback theme the product committee's decision and,
+/// later, that it shipped (§11). `feedback.decision` is one of `roadmap`,
+/// `backlog`, `known_limitation`, `defer`, `reject`.
+pub const EXTRAS: &[TemplateDef] = &[
+    TemplateDef {
+        key: "feedback_decision",
+        name: "Feedback: the committee's decision",
+        occasion: "the product committee decides on a feedback theme",
+        objects: &[C, F, G],
+        subject: "Your feedback: {{ feedback.title }}",
+        text_body: "Hello {{ contact.name }},\n\n\
+Thank you for your feedback. Our product committee reviewed \"{{ feedback.title }}\": \
+{% if feedback.decision == \"roadmap\" %}it is on our roadmap, targeted for release by {{ feedback.target_release }}.\
+{% elif feedback.decision == \"backlog\" %}it is in our product backlog for the next 12 months.\
+{% elif feedback.decision == \"known_limitation\" %}it is a known limitation of the product for now.\
+{% elif feedback.decision == \"defer\" %}it was deferred; we will revisit it on {{ feedback.revisit_on }}.\
+{% else %}it will not be built. Why: {{ feedback.reason }}. What we suggest instead: {{ feedback.alternative }}.{% endif %}\n\n\
+We will write again when it ships.\n\n\
+{{ agent.name }}\n",
+        html_body: "<p>Hello {{ contact.name }},</p>\n\
+<p>Thank you for your feedback. Our product committee reviewed &ldquo;{{ feedback.title }}&rdquo;: \
+{% if feedback.decision == \"roadmap\" %}it is on our roadmap, targeted for release by <strong>{{ feedback.target_release }}</strong>.\
+{% elif feedback.decision == \"backlog\" %}it is in our product backlog for the next 12 months.\
+{% elif feedback.decision == \"known_limitation\" %}it is a known limitation of the product for now.\
+{% elif feedback.decision == \"defer\" %}it was deferred; we will revisit it on {{ feedback.revisit_on }}.\
+{% else %}it will not be built. Why: {{ feedback.reason }}. What we suggest instead: {{ feedback.alternative }}.{% endif %}</p>\n\
+<p>We will write again when it ships.</p>\n\
+<p>{{ agent.name }}</p>\n",
+    },
+    TemplateDef {
+        key: "feedback_shipped",
+        name: "Feedback: shipped",
+        occasion: "a feedback theme the committee accepted ships",
+        objects: &[C, F, G],
+        subject: "Shipped: {{ feedback.title }}",
+        text_body: "Hello {{ contact.name }},\n\n\
+\"{{ feedback.title }}\", which you asked for, has shipped. Thank you for helping us build it.\n\n\
+{{ agent.name }}\n",
+        html_body: "<p>Hello {{ contact.name }},</p>\n\
+<p>&ldquo;{{ feedback.title }}&rdquo;, which you asked for, has shipped. Thank you for helping us build it.</p>\n\
+<p>{{ agent.name }}</p>\n",
+    },
+];
+
+/// Every editable template: §16's eleven, then [`EXTRAS`].
+pub fn all() -> impl Iterator<Item = &'static TemplateDef> {
+    DEFAULTS.iter().chain(EXTRAS)
+}
+
 /// The default template with this key.
 pub fn default_for(key: &str) -> Option<&'static TemplateDef> {
-    DEFAULTS.iter().find(|d| d.key == key)
+    all().find(|d| d.key == key)
 }
 
 /// The three parts of a template, as stored.
@@ -616,6 +685,14 @@ pub fn sample(d: &TemplateDef) -> Context {
                 c.set(G, "name", "Dana Reyes");
                 c.set(G, "email", "dana@steward.example");
             }
+            Object::Feedback => {
+                c.set(F, "title", "Single sign-on with Okta");
+                c.set(F, "decision", "roadmap");
+                c.set(F, "target_release", "2027-03-31");
+                c.set(F, "revisit_on", "");
+                c.set(F, "reason", "");
+                c.set(F, "alternative", "");
+            }
         }
     }
     c
@@ -657,6 +734,45 @@ mod tests {
             let r = render(&Parts::of(d), &sample(d)).unwrap();
             assert!(!r.subject.is_empty() && !r.text.is_empty() && !r.html.is_empty());
         }
+    }
+
+    #[test]
+    fn extras_are_valid_editable_defaults() {
+        assert_eq!(all().count(), DEFAULTS.len() + EXTRAS.len());
+        let mut keys: Vec<_> = all().map(|d| d.key).collect();
+        keys.sort();
+        keys.dedup();
+        assert_eq!(keys.len(), all().count(), "keys are unique");
+        for d in EXTRAS {
+            validate(d, &Parts::of(d)).unwrap_or_else(|e| panic!("{}: {e:?}", d.key));
+            assert_eq!(default_for(d.key), Some(d));
+        }
+        let d = default_for("feedback_decision").unwrap();
+        let mut ctx = sample(d);
+        let r = render(&Parts::of(d), &ctx).unwrap();
+        assert_eq!(r.subject, "Your feedback: Single sign-on with Okta");
+        assert!(
+            r.text.contains("targeted for release by 2027-03-31."),
+            "{}",
+            r.text
+        );
+        ctx.set(F, "decision", "reject");
+        ctx.set(F, "reason", "Out of <scope>");
+        ctx.set(F, "alternative", "SAML");
+        let r = render(&Parts::of(d), &ctx).unwrap();
+        assert!(
+            r.text
+                .contains("Why: Out of <scope>. What we suggest instead: SAML.")
+        );
+        assert!(r.html.contains("Out of &lt;scope&gt;"));
+        // The feedback object belongs to these two only.
+        let mut p = Parts::of(default_for("welcome").unwrap());
+        p.subject = "{{ feedback.title }}".into();
+        assert!(validate(default_for("welcome").unwrap(), &p).is_err());
+        let mut p = Parts::of(d);
+        p.subject = "{{ feedback.titel }}".into();
+        let e = validate(d, &p).unwrap_err();
+        assert!(e[0].message.contains("feedback.titel"), "{}", e[0].message);
     }
 
     #[test]

@@ -125,8 +125,8 @@ async fn sla_loop(store: Store, now: Now, mut shutdown: watch::Receiver<bool>) {
 }
 
 /// Calendar work that is due at most once a day: the nightly health
-/// recompute, the Friday drafts of the weekly status reports, and NPS
-/// campaigns whose `send_at` has come. Checked every [`SCHEDULE_TICK`].
+/// recompute, the Friday drafts of the weekly status reports, and survey
+/// campaigns (quarterly NPS, weekly pulse) whose `send_at` has come. Checked every [`SCHEDULE_TICK`].
 ///
 /// Survey links need an absolute base URL, which only configuration knows:
 /// `STEWARD_PUBLIC_URL` (the variable `steward serve --public-url` reads).
@@ -151,9 +151,9 @@ async fn schedule_loop(store: Store, now: Now, mut shutdown: watch::Receiver<boo
         }
         match &public_url {
             Some(base) => match store.send_due_campaigns(base, now()).await {
-                Ok(n) if n > 0 => tracing::info!(emails.queued = n, "sent due NPS campaigns"),
+                Ok(n) if n > 0 => tracing::info!(emails.queued = n, "sent due survey campaigns"),
                 Ok(_) => {}
-                Err(e) => tracing::error!(error = %e, "sending due NPS campaigns failed"),
+                Err(e) => tracing::error!(error = %e, "sending due survey campaigns failed"),
             },
             None => tracing::debug!("STEWARD_PUBLIC_URL is not set; scheduled NPS campaigns wait"),
         }

@@ -1,7 +1,8 @@
 //! The Customer Advisory Board (policies.md §12): eligibility explained per
-//! account, members with one-year terms starting in October, the September
-//! review, and quarterly meetings with their agenda and prep-call dates and
-//! the follow-up tasks made when a meeting is held.
+//! account, members with one-year terms starting in October (and ended early
+//! with a date and a reason), the September review, and quarterly meetings
+//! with their agenda and prep-call dates, their invitees, and the follow-up
+//! tasks made when a meeting is held.
 //!
 //! Decisions (the rules themselves are in `steward_domain::cab`):
 //! - Eligibility is computed on every read from the organization's ACV,
@@ -10,11 +11,28 @@
 //! - "Reference value" is the `reference` flag stored on a member row (set
 //!   when the member is added) or passed as `?reference=true` when looking at
 //!   a candidate: Steward has no other record of reference customers.
-//! - Holding a meeting creates five tasks owned by whoever records it, due at
-//!   14:00 UTC on their day (as the hub's follow-ups): thank-you notes and
-//!   the summary the next business day, scheduling 1:1s within a week,
-//!   completing follow-ups and sending expansion proposals within a month.
-//!   A meeting is held once; recording it again is a 409.
+//! - **On the board.** A member sits on the board on a day when the
+//!   membership is active (not ended) and the day falls in its term. A
+//!   meeting's invitees are the members on the board on its quarter date; an
+//!   ended member is neither counted (`active_count`, the September review,
+//!   candidates) nor invited, nor given follow-ups.
+//! - **Ending** a membership records the day (today by default; not in the
+//!   future, not before the member was added) and a required reason; the row
+//!   stays for history and the account may be proposed again. Ending it
+//!   twice is a 409. Open follow-up tasks of an ended member are left to
+//!   their owners.
+//! - **Follow-ups.** Holding a meeting (once; again is a 409) creates the
+//!   board-level task — the summary, the next business day, owned by whoever
+//!   records the meeting — and, for every invitee, four tasks: a thank-you
+//!   note the next business day, the 1:1 scheduled within a week, the
+//!   follow-ups completed and an expansion proposal within a month. A
+//!   member's tasks belong to the account's CSM (the owner of its latest
+//!   project), else to whoever records the meeting, and link the account.
+//!   All are due at 14:00 UTC on their day (as the hub's follow-ups),
+//!   counted from the day the meeting was held. `cab_follow_ups` keeps one
+//!   row per (meeting, member, kind), so re-running the follow-ups
+//!   (`POST /cab/meetings/{id}/follow_ups`, e.g. after a member was added
+//!   late) creates only the missing ones.
 
 use jiff::{civil::Date, tz::TimeZone};
 use sqlx::{Row, any::AnyRow};
@@ -55,6 +73,29 @@ pub struct CabMember {
     pub status: String,
     pub reference: bool,
     pub created_at: i64,
+    pub ended_on: Option<String>,
+    pub end_reason: Option<String>,
+}
+
+impl CabMember {
+    /// On the board on `day` (see the module docs).
+    pub fn on_board(&self, day: Date) -> bool {
+        self.status == "active"
+            && match (parse_date(&self.term_start), parse_date(&self.term_end)) {
+                (Ok(start), Ok(end)) => cab::on_board(start, end, day),
+                _ => false,
+            }
+    }
+}
+
+/// A per-member follow-up of a held meeting.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MemberFollowUp {
+    pub member_id: i64,
+    pub organization_id: i64,
+    pub kind: String,
+    /// `None` only while being made.
+    pub task_id: Option<i64>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -66,11 +107,16 @@ pub struct CabMeeting {
     pub prep_call_on: String,
     pub held_at: Option<i64>,
     pub summary: String,
+    /// Tasks made by the call that recorded the meeting (board-level and
+    /// per-member); empty on reads.
     pub follow_up_task_ids: Vec<i64>,
+    /// Members on the board on the quarter date.
+    pub invitees: Vec<i64>,
+    pub member_follow_ups: Vec<MemberFollowUp>,
 }
 
-const MEMBER_COLUMNS: &str =
-    "id, organization_id, user_id, term_start, term_end, status, reference, created_at";
+const MEMBER_COLUMNS: &str = "id, organization_id, user_id, term_start, term_end, status, reference, created_at, \
+                              ended_on, end_reason";
 const MEETING_COLUMNS: &str =
     "id, quarter_date, agenda, agenda_due, prep_call_on, held_at, summary";
 
@@ -84,6 +130,8 @@ fn member_row(r: &AnyRow) -> Result<CabMember> {
         status: r.try_get("status")?,
         reference: r.try_get::<i64, _>("reference")? != 0,
         created_at: r.try_get("created_at")?,
+        ended_on: opt_str(r, "ended_on")?,
+        end_reason: opt_str(r, "end_reason")?,
     })
 }
 
@@ -97,6 +145,8 @@ fn meeting_row(r: &AnyRow) -> Result<CabMeeting> {
         held_at: r.try_get("held_at")?,
         summary: r.try_get("summary")?,
         follow_up_task_ids: Vec::new(),
+        invitees: Vec::new(),
+        member_follow_ups: Vec::new(),
     })
 }
 
@@ -341,21 +391,26 @@ impl Store {
         .bind(now)
         .fetch_one(&mut *tx)
         .await?;
-        let m = meeting_row(&r)?;
+        let mut m = meeting_row(&r)?;
+        self.decorate_meetings(&mut tx, std::slice::from_mut(&mut m))
+            .await?;
         self.commit(tx).await?;
         Ok(m)
     }
 
     pub async fn cab_meetings(&self, actor: &Actor) -> Result<Vec<CabMeeting>> {
         may_read(actor)?;
-        sqlx::query(&format!(
+        let mut conn = self.reader().await?;
+        let mut out = sqlx::query(&format!(
             "SELECT {MEETING_COLUMNS} FROM cab_meetings ORDER BY quarter_date"
         ))
-        .fetch_all(&self.read)
+        .fetch_all(&mut *conn)
         .await?
         .iter()
         .map(meeting_row)
-        .collect()
+        .collect::<Result<Vec<_>>>()?;
+        self.decorate_meetings(&mut conn, &mut out).await?;
+        Ok(out)
     }
 
     /// Records the meeting as held and creates the §12 follow-up tasks in
@@ -377,13 +432,26 @@ impl Store {
         .await?
         .ok_or(StoreError::NotFound("CAB meeting"))?;
         let mut m = meeting_row(&r)?;
-        if m.held_at.is_some() {
+        if let Some(s) = summary {
+            m.summary = s;
+        }
+        // The claim: of two concurrent recorders only one finds it unheld.
+        let claimed = sqlx::query(
+            "UPDATE cab_meetings SET held_at = $1, summary = $2 WHERE id = $3 AND held_at IS NULL",
+        )
+        .bind(now)
+        .bind(&m.summary)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if claimed == 0 || m.held_at.is_some() {
             return Err(StoreError::Conflict(format!(
                 "meeting {id} was already held"
             )));
         }
-        let held_on = date_of(now);
-        for f in cab::follow_ups(held_on) {
+        m.held_at = Some(now);
+        for f in cab::board_follow_ups(date_of(now)) {
             let task = NewTask {
                 title: f.title.to_string(),
                 description: format!(
@@ -400,17 +468,216 @@ impl Store {
             m.follow_up_task_ids
                 .push(self.create_task_tx(&mut tx, task, now).await?);
         }
-        if let Some(s) = summary {
-            m.summary = s;
-        }
-        sqlx::query("UPDATE cab_meetings SET held_at = $1, summary = $2 WHERE id = $3")
-            .bind(now)
-            .bind(&m.summary)
-            .bind(id)
-            .execute(&mut *tx)
+        let made = self.member_follow_ups_tx(&mut tx, actor, &m, now).await?;
+        m.follow_up_task_ids.extend(made);
+        self.decorate_meetings(&mut tx, std::slice::from_mut(&mut m))
             .await?;
-        m.held_at = Some(now);
         self.commit(tx).await?;
         Ok(m)
     }
+
+    /// Re-runs a held meeting's per-member follow-ups: creates those of
+    /// today's invitees that do not exist yet (none twice), due as if made
+    /// when the meeting was held. `follow_up_task_ids` lists what this call
+    /// made.
+    pub async fn rerun_cab_follow_ups(
+        &self,
+        actor: &Actor,
+        id: i64,
+        now: i64,
+    ) -> Result<CabMeeting> {
+        may_write(actor)?;
+        let mut tx = self.begin().await?;
+        let r = sqlx::query(&format!(
+            "SELECT {MEETING_COLUMNS} FROM cab_meetings WHERE id = $1"
+        ))
+        .bind(id)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or(StoreError::NotFound("CAB meeting"))?;
+        let mut m = meeting_row(&r)?;
+        if m.held_at.is_none() {
+            return Err(StoreError::Conflict(format!(
+                "meeting {id} has not been held yet; record it first"
+            )));
+        }
+        m.follow_up_task_ids = self.member_follow_ups_tx(&mut tx, actor, &m, now).await?;
+        self.decorate_meetings(&mut tx, std::slice::from_mut(&mut m))
+            .await?;
+        self.commit(tx).await?;
+        Ok(m)
+    }
+
+    /// The missing per-member follow-ups of held meeting `m`; returns the
+    /// tasks made. The `cab_follow_ups` row is claimed before its task is
+    /// made, so concurrent runs cannot both make it.
+    async fn member_follow_ups_tx(
+        &self,
+        tx: &mut Tx,
+        actor: &Actor,
+        m: &CabMeeting,
+        now: i64,
+    ) -> Result<Vec<i64>> {
+        let (Some(held_at), Ok(day)) = (m.held_at, parse_date(&m.quarter_date)) else {
+            return Ok(vec![]);
+        };
+        let held_on = date_of(held_at);
+        let members = all_members(tx).await?;
+        let mut made = vec![];
+        for member in members.iter().filter(|x| x.on_board(day)) {
+            let org: String = sqlx::query("SELECT name FROM organizations WHERE id = $1")
+                .bind(member.organization_id)
+                .fetch_one(&mut **tx)
+                .await?
+                .try_get("name")?;
+            let owner = match self
+                .latest_project_owner(tx, member.organization_id)
+                .await?
+            {
+                Some(o) => o,
+                None => actor.id(),
+            };
+            for f in cab::member_follow_ups(held_on) {
+                let claimed = sqlx::query(
+                    "INSERT INTO cab_follow_ups (meeting_id, member_id, kind, task_id, created_at)
+                     VALUES ($1, $2, $3, NULL, $4) ON CONFLICT (meeting_id, member_id, kind) DO NOTHING",
+                )
+                .bind(m.id)
+                .bind(member.id)
+                .bind(f.key)
+                .bind(now)
+                .execute(&mut **tx)
+                .await?
+                .rows_affected();
+                if claimed == 0 {
+                    continue;
+                }
+                let task = NewTask {
+                    title: format!("{}: {org}", f.title),
+                    description: format!(
+                        "Advisory board meeting of {} (policies.md §12), member {org}",
+                        m.quarter_date
+                    ),
+                    owner_id: Some(owner),
+                    due_at: Some(at_14_utc(f.due_on)),
+                    priority: Priority::Normal,
+                    ticket_id: None,
+                    organization_id: Some(member.organization_id),
+                    created_by: CreatedBy::User(actor.id()),
+                };
+                let task_id = self.create_task_tx(tx, task, now).await?;
+                sqlx::query(
+                    "UPDATE cab_follow_ups SET task_id = $1 WHERE meeting_id = $2 AND member_id = $3 AND kind = $4",
+                )
+                .bind(task_id)
+                .bind(m.id)
+                .bind(member.id)
+                .bind(f.key)
+                .execute(&mut **tx)
+                .await?;
+                made.push(task_id);
+            }
+        }
+        Ok(made)
+    }
+
+    /// Fills each meeting's invitees and per-member follow-ups.
+    async fn decorate_meetings(
+        &self,
+        conn: &mut sqlx::AnyConnection,
+        meetings: &mut [CabMeeting],
+    ) -> Result<()> {
+        let members = all_members(conn).await?;
+        let rows = sqlx::query(
+            "SELECT f.meeting_id, f.member_id, f.kind, f.task_id, m.organization_id
+             FROM cab_follow_ups f JOIN cab_members m ON m.id = f.member_id
+             ORDER BY f.meeting_id, f.member_id, f.created_at, f.kind",
+        )
+        .fetch_all(&mut *conn)
+        .await?;
+        for m in meetings.iter_mut() {
+            m.invitees = match parse_date(&m.quarter_date) {
+                Ok(day) => members
+                    .iter()
+                    .filter(|x| x.on_board(day))
+                    .map(|x| x.id)
+                    .collect(),
+                Err(_) => vec![],
+            };
+            m.member_follow_ups.clear();
+            for r in &rows {
+                if r.try_get::<i64, _>("meeting_id")? == m.id {
+                    m.member_follow_ups.push(MemberFollowUp {
+                        member_id: r.try_get("member_id")?,
+                        organization_id: r.try_get("organization_id")?,
+                        kind: r.try_get("kind")?,
+                        task_id: r.try_get("task_id")?,
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Ends an active membership on `ended_on` (today when `None`) for
+    /// `reason` (see the module docs).
+    pub async fn end_cab_member(
+        &self,
+        actor: &Actor,
+        id: i64,
+        ended_on: Option<Date>,
+        reason: &str,
+        now: i64,
+    ) -> Result<CabMember> {
+        may_write(actor)?;
+        let reason = reason.trim();
+        if reason.is_empty() {
+            return Err(StoreError::invalid("reason", "is required"));
+        }
+        let mut tx = self.begin().await?;
+        let m = sqlx::query(&format!(
+            "SELECT {MEMBER_COLUMNS} FROM cab_members WHERE id = $1"
+        ))
+        .bind(id)
+        .fetch_optional(&mut *tx)
+        .await?
+        .map(|r| member_row(&r))
+        .transpose()?
+        .ok_or(StoreError::NotFound("CAB member"))?;
+        if m.status != "active" {
+            return Err(StoreError::Conflict(format!(
+                "membership {id} has already ended"
+            )));
+        }
+        let today = date_of(now);
+        let on = ended_on.unwrap_or(today);
+        let added = date_of(m.created_at);
+        let added = parse_date(&m.term_start).map_or(added, |s| s.min(added));
+        cab::check_end(on, added, today).map_err(refused)?;
+        let r = sqlx::query(&format!(
+            "UPDATE cab_members SET status = 'ended', ended_on = $1, end_reason = $2
+             WHERE id = $3 AND status = 'active' RETURNING {MEMBER_COLUMNS}"
+        ))
+        .bind(on.to_string())
+        .bind(reason)
+        .bind(id)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or_else(|| StoreError::Conflict(format!("membership {id} has already ended")))?;
+        let m = member_row(&r)?;
+        self.commit(tx).await?;
+        Ok(m)
+    }
+}
+
+/// Every membership, active and ended (a board is a handful of rows).
+async fn all_members(conn: &mut sqlx::AnyConnection) -> Result<Vec<CabMember>> {
+    sqlx::query(&format!(
+        "SELECT {MEMBER_COLUMNS} FROM cab_members ORDER BY id"
+    ))
+    .fetch_all(&mut *conn)
+    .await?
+    .iter()
+    .map(member_row)
+    .collect()
 }

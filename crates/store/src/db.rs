@@ -457,6 +457,15 @@ const MIGRATIONS: &[Migration] = &[
         postgres_after: &[],
     },
     Migration {
+        version: 17,
+        name: "pulse_board",
+        common_before: &[include_str!("../migrations/0017_pulse_board.sql")],
+        sqlite: &[],
+        postgres: &[],
+        common_after: &[],
+        postgres_after: &[],
+    },
+    Migration {
         version: 18,
         name: "knowledge_base",
         // Seeded rows first, so that the dialect scripts date them and

@@ -14,10 +14,13 @@
 //!   e-mail) through the outbox in the decision's transaction. The
 //!   idempotency key is theme + decision (with its date) + recipient, so
 //!   repeating the same decision sends nothing twice; recording the same
-//!   decision again returns the standing one instead of a new row. The text
-//!   is rendered here in plain words: none of the admins' §16 templates is
-//!   about product decisions yet (a `feedback_decision` template is left for
-//!   the templates issue).
+//!   decision again returns the standing one instead of a new row. The
+//!   e-mails are the `feedback_decision` and `feedback_shipped` templates
+//!   (editable defaults beside §16's eleven, `steward_domain::templates::EXTRAS`)
+//!   as admins left them, rendered per requester over the `contact`, the
+//!   `feedback` theme and decision, and the deciding staff member as
+//!   `agent`. A template that does not render fails the decision (422)
+//!   rather than send a blank.
 //! - **Tickets tagged `feedback`** become an item (source support_tickets)
 //!   in the transaction that adds the tag, once per ticket (a unique index on
 //!   `ticket_id`); see [`Store::feedback_from_ticket_tx`]. Such an item is
@@ -34,6 +37,7 @@ use steward_domain::{
         Decision, DecisionDraft, DecisionKind, FeedbackCategory, FeedbackSource, Sentiment,
         ThemeStatus, distinct_accounts, mean_days, parse_csv, validate_decision,
     },
+    templates::{self, Context, Object, Parts, Rendered},
 };
 
 use crate::{
@@ -64,6 +68,8 @@ pub struct FeedbackItem {
     pub text: String,
     pub theme_id: Option<i64>,
     pub ticket_id: Option<i64>,
+    /// The survey campaign whose answer this came from.
+    pub survey_campaign_id: Option<i64>,
     pub created_at: i64,
     pub updated_at: i64,
 }
@@ -80,7 +86,20 @@ pub struct NewFeedbackItem {
     pub theme_id: Option<i64>,
     pub theme: Option<String>,
     pub ticket_id: Option<i64>,
+    /// Set by the survey code for an answer's feedback.
+    pub survey_campaign_id: Option<i64>,
     pub created_at: i64,
+}
+
+/// A CSM's triage of an item: `None` keeps a field. `theme_id: Some(None)`
+/// takes the item out of its theme; `theme` (a title, found or made) is
+/// used when `theme_id` is not given.
+#[derive(Debug, Clone, Default)]
+pub struct ItemEdit {
+    pub theme_id: Option<Option<i64>>,
+    pub theme: Option<String>,
+    pub category: Option<FeedbackCategory>,
+    pub sentiment: Option<Sentiment>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -135,7 +154,8 @@ pub struct FeedbackMetrics {
     pub shipped: i64,
 }
 
-const ITEM_COLUMNS: &str = "id, organization_id, user_id, source, category, sentiment, text, theme_id, ticket_id, created_at, updated_at";
+const ITEM_COLUMNS: &str = "id, organization_id, user_id, source, category, sentiment, text, theme_id, ticket_id, \
+                            survey_campaign_id, created_at, updated_at";
 
 fn item_row(r: &AnyRow) -> Result<FeedbackItem> {
     Ok(FeedbackItem {
@@ -148,6 +168,7 @@ fn item_row(r: &AnyRow) -> Result<FeedbackItem> {
         text: r.try_get("text")?,
         theme_id: r.try_get("theme_id")?,
         ticket_id: r.try_get("ticket_id")?,
+        survey_campaign_id: r.try_get("survey_campaign_id")?,
         created_at: r.try_get("created_at")?,
         updated_at: r.try_get("updated_at")?,
     })
@@ -218,8 +239,8 @@ impl Store {
         };
         let row = sqlx::query(
             "INSERT INTO feedback_items (organization_id, user_id, source, category, sentiment, text, theme_id,
-                ticket_id, created_at, updated_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
+                ticket_id, created_at, updated_at, survey_campaign_id)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
         )
         .bind(item.organization_id)
         .bind(item.user_id)
@@ -231,6 +252,7 @@ impl Store {
         .bind(item.ticket_id)
         .bind(item.created_at)
         .bind(now)
+        .bind(item.survey_campaign_id)
         .fetch_one(&mut **tx)
         .await?;
         // Proactive feedback is an input of the account's health (§9).
@@ -266,6 +288,7 @@ impl Store {
                 theme_id: None,
                 theme: r.theme,
                 ticket_id: None,
+                survey_campaign_id: None,
                 created_at: now,
             };
             let id = self
@@ -336,6 +359,60 @@ impl Store {
         }
         self.commit(tx).await?;
         Ok(ids.len())
+    }
+
+    pub async fn feedback_item(&self, actor: &Actor, id: i64) -> Result<FeedbackItem> {
+        may_read(actor)?;
+        let r = sqlx::query(&format!(
+            "SELECT {ITEM_COLUMNS} FROM feedback_items WHERE id = $1"
+        ))
+        .bind(id)
+        .fetch_optional(&self.read)
+        .await?
+        .ok_or(StoreError::NotFound("feedback item"))?;
+        item_row(&r)
+    }
+
+    /// Triage: files an item under a theme (by id or title), takes it out,
+    /// or corrects its category or sentiment. Survey answers arrive without
+    /// a theme (see `steward_store::surveys`); this is how they get one.
+    pub async fn update_feedback_item(
+        &self,
+        actor: &Actor,
+        id: i64,
+        edit: ItemEdit,
+        now: i64,
+    ) -> Result<FeedbackItem> {
+        may_write(actor)?;
+        let mut tx = self.begin().await?;
+        let item = self.feedback_item_tx(&mut tx, id).await?;
+        let category = edit.category.unwrap_or(item.category);
+        let theme_id = match (edit.theme_id, edit.theme.as_deref().map(str::trim)) {
+            (Some(Some(t)), _) => Some(self.live_theme_tx(&mut tx, t).await?),
+            (Some(None), _) => None,
+            (None, Some(title)) if !title.is_empty() => Some(
+                self.theme_by_title_tx(&mut tx, title, category, now)
+                    .await?,
+            ),
+            _ => item.theme_id,
+        };
+        sqlx::query(
+            "UPDATE feedback_items SET theme_id = $1, category = $2, sentiment = $3, updated_at = $4 WHERE id = $5",
+        )
+        .bind(theme_id)
+        .bind(category.as_str())
+        .bind(edit.sentiment.unwrap_or(item.sentiment).as_str())
+        .bind(now)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+        // Sentiment decides whether an item counts as proactive feedback (§9).
+        if let Some(org) = item.organization_id {
+            self.mark_health_dirty(&mut tx, org, now).await?;
+        }
+        let item = self.feedback_item_tx(&mut tx, id).await?;
+        self.commit(tx).await?;
+        Ok(item)
     }
 
     async fn feedback_item_tx(&self, tx: &mut Tx, id: i64) -> Result<FeedbackItem> {
@@ -696,23 +773,18 @@ impl Store {
             .bind(theme)
             .execute(&mut *tx)
             .await?;
-        let what = match d.kind {
-            DecisionKind::Roadmap => format!(
-                "is on our roadmap, targeted for release by {}",
-                target.as_deref().unwrap_or("")
-            ),
-            DecisionKind::Backlog => "is in our product backlog for the next 12 months".into(),
-            DecisionKind::KnownLimitation => "is a known limitation of the product for now".into(),
-            DecisionKind::Defer => format!(
-                "was deferred; we will revisit it on {}",
-                revisit.as_deref().unwrap_or("")
-            ),
-            DecisionKind::Reject => format!(
-                "will not be built. Why: {}. What we suggest instead: {}",
-                d.reason.as_deref().unwrap_or(""),
-                d.alternative.as_deref().unwrap_or("")
-            ),
-        };
+        let template = self.template_in(&mut tx, "feedback_decision").await?;
+        let mut ctx = feedback_context(
+            actor,
+            &t.title,
+            d.kind,
+            [
+                target.as_deref(),
+                revisit.as_deref(),
+                d.reason.as_deref(),
+                d.alternative.as_deref(),
+            ],
+        );
         let key_part = format!(
             "{}:{}",
             d.kind.as_str(),
@@ -720,15 +792,18 @@ impl Store {
         );
         let mut notified = 0;
         for (uid, email, name) in self.requesters_tx(&mut tx, theme).await? {
-            let text = format!(
-                "Hello {name},\n\nThank you for your feedback. Our product committee reviewed \"{}\": it {what}.\n\nWe will write again when it ships.\n",
-                t.title
-            );
+            let m = render_for(
+                &template.parts,
+                &mut ctx,
+                &name,
+                &email,
+                "feedback_decision",
+            )?;
             let payload = json!({
                 "to": email,
-                "subject": format!("Your feedback: {}", t.title),
-                "text": text,
-                "html": format!("<p>{}</p>", html_escape(&text).replace("\n\n", "</p><p>")),
+                "subject": m.subject,
+                "text": m.text,
+                "html": m.html,
                 "headers": {"Message-ID": format!("<feedback-{theme}-decision-{id}-{uid}@{MESSAGE_ID_DOMAIN}>")},
                 "feedback_theme_id": theme,
             });
@@ -779,15 +854,27 @@ impl Store {
         if t.merged_into_id.is_some() {
             return Err(StoreError::Conflict(format!("theme {theme} was merged")));
         }
-        match self.latest_decision_tx(&mut tx, theme).await? {
-            Some(d) if d.decision.is_accepted() => {}
+        let decision = match self.latest_decision_tx(&mut tx, theme).await? {
+            Some(d) if d.decision.is_accepted() => d,
             _ => {
                 return Err(StoreError::invalid(
                     "status",
                     "only a theme decided for the roadmap or backlog can ship",
                 ));
             }
-        }
+        };
+        let template = self.template_in(&mut tx, "feedback_shipped").await?;
+        let mut ctx = feedback_context(
+            actor,
+            &t.title,
+            decision.decision,
+            [
+                decision.target_release.as_deref(),
+                decision.revisit_on.as_deref(),
+                decision.reason.as_deref(),
+                decision.alternative.as_deref(),
+            ],
+        );
         sqlx::query("UPDATE feedback_themes SET status = 'shipped', updated_at = $1 WHERE id = $2")
             .bind(now)
             .bind(theme)
@@ -795,15 +882,12 @@ impl Store {
             .await?;
         let mut notified = 0;
         for (uid, email, name) in self.requesters_tx(&mut tx, theme).await? {
-            let text = format!(
-                "Hello {name},\n\n\"{}\", which you asked for, has shipped. Thank you for helping us build it.\n",
-                t.title
-            );
+            let m = render_for(&template.parts, &mut ctx, &name, &email, "feedback_shipped")?;
             let payload = json!({
                 "to": email,
-                "subject": format!("Shipped: {}", t.title),
-                "text": text,
-                "html": format!("<p>{}</p>", html_escape(&text).replace("\n\n", "</p><p>")),
+                "subject": m.subject,
+                "text": m.text,
+                "html": m.html,
                 "headers": {"Message-ID": format!("<feedback-{theme}-shipped-{uid}@{MESSAGE_ID_DOMAIN}>")},
                 "feedback_theme_id": theme,
             });
@@ -913,9 +997,53 @@ impl Store {
     }
 }
 
-fn html_escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
+/// The template context of a feedback notice: the theme and the decision
+/// (`[target_release, revisit_on, reason, alternative]`, empty when the
+/// decision has none) and the deciding staff member as `agent`; the
+/// `contact` is set per requester by [`render_for`].
+fn feedback_context(
+    actor: &Actor,
+    title: &str,
+    kind: DecisionKind,
+    [target, revisit, reason, alternative]: [Option<&str>; 4],
+) -> Context {
+    let mut c = Context::default();
+    c.set(Object::Feedback, "title", title);
+    c.set(Object::Feedback, "decision", kind.as_str());
+    for (field, v) in [
+        ("target_release", target),
+        ("revisit_on", revisit),
+        ("reason", reason),
+        ("alternative", alternative),
+    ] {
+        c.set(Object::Feedback, field, v.unwrap_or_default());
+    }
+    c.set(Object::Agent, "name", actor.user.name.as_str());
+    c.set(
+        Object::Agent,
+        "email",
+        actor.user.email.clone().unwrap_or_default(),
+    );
+    c
+}
+
+/// Renders a feedback notice for one requester (a 422 naming the template
+/// if an admin's edit no longer renders).
+fn render_for(
+    parts: &Parts,
+    ctx: &mut Context,
+    name: &str,
+    email: &str,
+    key: &str,
+) -> Result<Rendered> {
+    let first = name.split_whitespace().next().unwrap_or(name);
+    ctx.set(Object::Contact, "first_name", first);
+    ctx.set(Object::Contact, "name", name);
+    ctx.set(Object::Contact, "email", email);
+    templates::render(parts, ctx).map_err(|e| {
+        StoreError::invalid(
+            "template",
+            format!("the {key} template could not be rendered: {}", e.message),
+        )
+    })
 }

@@ -53,6 +53,10 @@ use crate::{
 };
 
 const FACTORS_SETTING: &str = "risk_factors";
+/// Above this many tickets in 30 days, the accounts being recomputed count
+/// their escalations from the escalations rather than from their tickets
+/// (see `health_facts_in`).
+const BUSY_TICKETS_30D: i64 = 500;
 const NIGHTLY_SETTING: &str = "health_nightly_on";
 const DAY: i64 = 86_400;
 
@@ -369,47 +373,85 @@ impl Store {
         }
 
         // Tickets and escalations in 30 days; billing tickets from finance.
-        // The count is a range of `tickets_org_recent` (organization_id,
-        // deleted, created_at) per account (migration 15).
-        for (sql, which) in [
-            (
-                format!(
-                    "SELECT organization_id AS org, COUNT(*) AS n FROM tickets WHERE deleted = 0 AND created_at > $1
-                     AND organization_id IS NOT NULL{} GROUP BY organization_id",
-                    only("organization_id")
-                ),
-                0,
+        // The ticket count is a range of `tickets_org_recent`
+        // (organization_id, deleted, created_at) per account (migration 15).
+        let since = now - 30 * DAY;
+        let mut busy = 0;
+        for (org, n) in counts(
+            conn,
+            &format!(
+                "SELECT organization_id AS org, COUNT(*) AS n FROM tickets WHERE deleted = 0 AND created_at > $1
+                 AND organization_id IS NOT NULL{} GROUP BY organization_id",
+                only("organization_id")
             ),
-            (
-                format!(
-                    "SELECT t.organization_id AS org, COUNT(*) AS n FROM escalations e JOIN tickets t ON t.id = e.ticket_id
-                     WHERE e.created_at > $1 AND t.organization_id IS NOT NULL{} GROUP BY t.organization_id",
-                    only("t.organization_id")
-                ),
-                1,
+            since,
+        )
+        .await?
+        {
+            if let Some((f, _)) = out.get_mut(&org) {
+                f.tickets_30d = n;
+                busy += n;
+            }
+        }
+        // Escalations have no account of their own: they are counted
+        // through their tickets, from one side or the other. From the last
+        // 30 days' escalations (`escalations_created`, then a primary-key
+        // probe each) for all accounts, and for accounts so busy that
+        // starting from their tickets would cost more; from the accounts'
+        // tickets (`tickets_org_recent`, then the `(ticket_id, level)`
+        // index: a probe per ticket the account ever had) for quiet ones,
+        // most of them. "Busy" is judged by the tickets just counted; the
+        // CROSS JOINs fix SQLite's order. Either way the count is the same.
+        let escalations_from = match orgs {
+            Some(_) if busy <= BUSY_TICKETS_30D => "tickets t CROSS JOIN escalations e",
+            _ => "escalations e CROSS JOIN tickets t",
+        };
+        for (org, n) in counts(
+            conn,
+            &format!(
+                "SELECT t.organization_id AS org, COUNT(*) AS n FROM {escalations_from}
+                 WHERE t.id = e.ticket_id AND e.created_at > $1 AND t.organization_id IS NOT NULL{}
+                 GROUP BY t.organization_id",
+                only("t.organization_id")
             ),
-            (
-                format!(
-                    "SELECT t.organization_id AS org, COUNT(*) AS n FROM tickets t
-                     JOIN contact_roles c ON c.user_id = t.requester_id AND c.role = 'finance_procurement'
-                     WHERE t.deleted = 0 AND t.created_at > $1 AND t.organization_id IS NOT NULL
-                       AND t.group_id IN (SELECT id FROM groups WHERE id = {b} OR parent_id = {b}){} GROUP BY t.organization_id",
-                    only("t.organization_id"),
-                    b = crate::groups::BILLING_ADMIN
-                ),
-                2,
+            since,
+        )
+        .await?
+        {
+            if let Some((f, _)) = out.get_mut(&org) {
+                f.escalations_30d = n;
+            }
+        }
+        // Billing tickets from finance contacts — the account's contacts
+        // holding the finance role, tickets of that account — start from the
+        // contacts (`contact_roles (role, user_id)`, migration 17; for given
+        // accounts, their users), then read each contact's tickets through
+        // `tickets_requester`: a busy account's other tickets are never
+        // read. The CROSS JOINs fix SQLite's join order (PostgreSQL plans
+        // them as inner joins); `+t.organization_id` keeps both engines off
+        // the account indexes, which would read all the account's recent
+        // tickets.
+        let finance_from = match orgs {
+            Some(_) => "users u CROSS JOIN contact_roles c",
+            None => "contact_roles c CROSS JOIN users u",
+        };
+        for (org, n) in counts(
+            conn,
+            &format!(
+                "SELECT u.organization_id AS org, COUNT(*) AS n FROM {finance_from} CROSS JOIN tickets t
+                 WHERE c.user_id = u.id AND c.role = 'finance_procurement' AND u.organization_id IS NOT NULL
+                   AND t.requester_id = u.id AND +t.organization_id = u.organization_id
+                   AND t.deleted = 0 AND t.created_at > $1
+                   AND t.group_id IN (SELECT id FROM groups WHERE id = {b} OR parent_id = {b}){} GROUP BY u.organization_id",
+                only("u.organization_id"),
+                b = crate::groups::BILLING_ADMIN
             ),
-        ] {
-            for r in sqlx::query(&sql).bind(now - 30 * DAY).fetch_all(&mut *conn).await? {
-                let org: i64 = r.try_get("org")?;
-                let n: i64 = r.try_get("n")?;
-                if let Some((f, _)) = out.get_mut(&org) {
-                    match which {
-                        0 => f.tickets_30d = n,
-                        1 => f.escalations_30d = n,
-                        _ => f.billing_tickets_from_finance_30d = n,
-                    }
-                }
+            since,
+        )
+        .await?
+        {
+            if let Some((f, _)) = out.get_mut(&org) {
+                f.billing_tickets_from_finance_30d = n;
             }
         }
 
@@ -708,16 +750,22 @@ impl Store {
     /// The account's CSM: the owner of its latest project, else the CS
     /// Manager (first active admin).
     async fn account_csm(&self, tx: &mut Tx, org: i64) -> Result<Option<i64>> {
+        match self.latest_project_owner(tx, org).await? {
+            Some(o) => Ok(Some(o)),
+            None => crate::users::cs_manager(tx).await,
+        }
+    }
+
+    /// The owner of the account's latest project (Steward's record of who
+    /// looks after an account), if any.
+    pub(crate) async fn latest_project_owner(&self, tx: &mut Tx, org: i64) -> Result<Option<i64>> {
         let owner = sqlx::query(
             "SELECT owner_id FROM projects WHERE organization_id = $1 AND owner_id IS NOT NULL ORDER BY id DESC LIMIT 1",
         )
         .bind(org)
         .fetch_optional(&mut **tx)
         .await?;
-        if let Some(r) = owner {
-            return Ok(r.try_get("owner_id")?);
-        }
-        crate::users::cs_manager(tx).await
+        owner.map(|r| Ok(r.try_get("owner_id")?)).transpose()
     }
 
     async fn start_playbook(&self, tx: &mut Tx, org: i64, s: &Score, now: i64) -> Result<bool> {
@@ -1216,4 +1264,15 @@ fn intervention_from_row(r: &sqlx::any::AnyRow) -> Result<Intervention> {
         created_at: r.try_get("created_at")?,
         updated_at: r.try_get("updated_at")?,
     })
+}
+
+/// `(org, n)` rows of a grouped count bound to one instant.
+async fn counts(conn: &mut sqlx::AnyConnection, sql: &str, since: i64) -> Result<Vec<(i64, i64)>> {
+    sqlx::query(sql)
+        .bind(since)
+        .fetch_all(&mut *conn)
+        .await?
+        .iter()
+        .map(|r| Ok((r.try_get("org")?, r.try_get("n")?)))
+        .collect()
 }

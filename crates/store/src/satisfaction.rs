@@ -195,6 +195,7 @@ impl Store {
                     theme_id: None,
                     theme: None,
                     ticket_id: None,
+                    survey_campaign_id: None,
                     created_at: now,
                 };
                 self.add_feedback_item_tx(&mut tx, item, now).await?;

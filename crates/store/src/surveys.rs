@@ -1,8 +1,27 @@
-//! The NPS program (policies.md §10): campaigns, single-use survey tokens,
-//! responses with their §10 follow-up tasks, reminders, unsubscribes, the
-//! campaign report and the four-quarter trend.
+//! The survey program (policies.md §10): NPS and weekly pulse campaigns,
+//! single-use survey tokens, responses (NPS ones with their §10 follow-up
+//! tasks), reminders, unsubscribes, closing and editing campaigns, the
+//! campaign reports and the four-quarter NPS trend.
 //!
 //! Decisions:
+//! - **Kinds.** A campaign is `nps` (the quarterly 0–10 question with its
+//!   extended survey) or `pulse` (the weekly five questions; its schedule,
+//!   audience rotation and arithmetic are `steward_domain::pulse`'s). Both
+//!   share tokens, sending, reminders, unsubscribes and the public page
+//!   `/s/{token}`, which asks what the link's campaign asks. Pulse answers
+//!   are `pulse_responses`, not NPS responses: the quarterly trend and the
+//!   churn-risk model's NPS read only the NPS program.
+//! - **Editing** (name, send time, audience) is allowed while a campaign is
+//!   a draft; once sent, a 409 (the claim is a conditional UPDATE, so an
+//!   edit racing the sender either lands before it or is refused).
+//! - **Closing** (`sent` or `draft` → `closed`) stops answers — the public
+//!   page answers 410 "closed" — and reminders; closing a closed campaign
+//!   is a no-op. Closing a pulse series' next draft ends the series.
+//!   Unsubscribing from a closed campaign's link still works.
+//! - **Themes.** Feedback made from a survey answer (an NPS reason, a pulse
+//!   friction point) keeps its campaign (`feedback_items.survey_campaign_id`);
+//!   a report's `top_themes` are the live themes those items were filed
+//!   under, by distinct accounts, then items (at most 10).
 //! - **Tokens.** A link carries a random 32-byte token; only its sha256 is
 //!   stored (`survey_tokens.token_hash`), like API tokens. Tokens are valid
 //!   7 days from sending and single-use: answering marks every token of that
@@ -35,8 +54,11 @@ use serde_json::{Value, json};
 use sqlx::{AnyConnection, Row, any::AnyRow};
 use steward_domain::{
     Money, Role, Tier,
+    feedback::{FeedbackCategory, FeedbackSource},
+    hub::Sentiment,
     nps::{Category, Tally, div_round_half_away, follow_ups},
-    survey::{Audience, Quarter, time_live_segment},
+    pulse::{self, PulseAnswer},
+    survey::{Audience, CampaignKind, Quarter, time_live_segment},
     time::Month,
 };
 
@@ -56,6 +78,7 @@ pub const TOKEN_TTL: i64 = 7 * 24 * 3600;
 #[derive(Debug, Clone, PartialEq)]
 pub struct Campaign {
     pub id: i64,
+    pub kind: CampaignKind,
     pub name: String,
     pub quarter: String,
     pub send_at: i64,
@@ -65,14 +88,26 @@ pub struct Campaign {
     pub reminded_at: Option<i64>,
     pub created_by: i64,
     pub created_at: i64,
+    pub closed_at: Option<i64>,
+    /// The pulse campaign this draft continues (the weekly series).
+    pub follows_id: Option<i64>,
 }
 
 #[derive(Debug, Clone)]
 pub struct NewCampaign {
+    pub kind: CampaignKind,
     pub name: String,
     pub quarter: Quarter,
     pub send_at: i64,
     pub audience: Audience,
+}
+
+/// An edit of a draft campaign: `None` keeps the current value.
+#[derive(Debug, Clone, Default)]
+pub struct CampaignEdit {
+    pub name: Option<String>,
+    pub send_at: Option<i64>,
+    pub audience: Option<Audience>,
 }
 
 /// Why a survey link does not open the survey.
@@ -81,12 +116,16 @@ pub enum TokenProblem {
     Unknown,
     Expired,
     Used,
+    /// Staff closed the campaign.
+    Closed,
 }
 
 /// A valid link's context.
 #[derive(Debug, Clone)]
 pub struct SurveyLink {
     pub campaign_id: i64,
+    pub kind: CampaignKind,
+    pub campaign_status: String,
     pub user_id: i64,
     pub user_name: String,
     pub organization_id: i64,
@@ -134,14 +173,50 @@ pub struct NpsReport {
     /// "time live"; see `survey::time_live_segment`).
     pub by_time_live: BTreeMap<String, Tally>,
     pub detractors: Vec<Detractor>,
+    pub top_themes: Vec<ThemeCount>,
 }
 
-const COLUMNS: &str =
-    "id, name, quarter, send_at, audience, status, sent_at, reminded_at, created_by, created_at";
+/// A feedback theme in a report: (id, title, distinct accounts, items).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ThemeCount {
+    pub id: i64,
+    pub title: String,
+    pub accounts: i64,
+    pub items: i64,
+}
+
+/// A free-text pulse answer with who gave it.
+#[derive(Debug, Clone)]
+pub struct PulseText {
+    pub response_id: i64,
+    pub organization_id: i64,
+    pub organization: String,
+    pub user_id: i64,
+    pub name: String,
+    pub text: String,
+    pub answered_at: i64,
+}
+
+#[derive(Debug, Clone)]
+pub struct PulseReport {
+    pub campaign: Campaign,
+    /// Contacts a link was sent to.
+    pub sent: u32,
+    /// Answered / sent, percent (`None` before sending).
+    pub response_rate: Option<i32>,
+    pub summary: pulse::Summary,
+    pub friction_points: Vec<PulseText>,
+    pub valuable_features: Vec<PulseText>,
+    pub top_themes: Vec<ThemeCount>,
+}
+
+const COLUMNS: &str = "id, kind, name, quarter, send_at, audience, status, sent_at, reminded_at, \
+                       created_by, created_at, closed_at, follows_id";
 
 fn campaign_from_row(r: &AnyRow) -> Result<Campaign> {
     Ok(Campaign {
         id: r.try_get("id")?,
+        kind: CampaignKind::parse(&r.try_get::<String, _>("kind")?)?,
         name: r.try_get("name")?,
         quarter: r.try_get("quarter")?,
         send_at: r.try_get("send_at")?,
@@ -151,6 +226,8 @@ fn campaign_from_row(r: &AnyRow) -> Result<Campaign> {
         reminded_at: r.try_get("reminded_at")?,
         created_by: r.try_get("created_by")?,
         created_at: r.try_get("created_at")?,
+        closed_at: r.try_get("closed_at")?,
+        follows_id: r.try_get("follows_id")?,
     })
 }
 
@@ -182,17 +259,31 @@ fn link(public_url: &str, token: &str) -> String {
     format!("{}/s/{token}", public_url.trim_end_matches('/'))
 }
 
-fn survey_email(to: &str, name: &str, url: &str, reminder: bool, key: &str) -> Value {
-    let (subject, intro) = if reminder {
-        (
+fn survey_email(
+    kind: CampaignKind,
+    to: &str,
+    name: &str,
+    url: &str,
+    reminder: bool,
+    key: &str,
+) -> Value {
+    let (subject, intro) = match (kind, reminder) {
+        (CampaignKind::Nps, true) => (
             "Reminder: one question about Steward",
             "A few days ago we asked you one question; your answer would help us a lot.",
-        )
-    } else {
-        (
+        ),
+        (CampaignKind::Nps, false) => (
             "One question about Steward",
             "How likely are you to recommend Steward to a friend or colleague?",
-        )
+        ),
+        (CampaignKind::Pulse, true) => (
+            "Reminder: your weekly pulse",
+            "A few days ago we sent you five quick questions; two minutes of your time would help us a lot.",
+        ),
+        (CampaignKind::Pulse, false) => (
+            "Your weekly pulse: five quick questions about Steward",
+            "How is Steward working for you this week? Five quick questions, two minutes.",
+        ),
     };
     let text = format!(
         "Hello {name},\n\n{intro}\n\nAnswer here (one click, valid 7 days): {url}\n\nStop these surveys: {url}/unsubscribe\n"
@@ -232,8 +323,8 @@ impl Store {
         }
         let mut tx = self.begin().await?;
         let row = sqlx::query(
-            "INSERT INTO nps_campaigns (name, quarter, send_at, audience, status, created_by, created_at)
-             VALUES ($1, $2, $3, $4, 'draft', $5, $6) RETURNING id",
+            "INSERT INTO nps_campaigns (name, quarter, send_at, audience, status, created_by, created_at, kind)
+             VALUES ($1, $2, $3, $4, 'draft', $5, $6, $7) RETURNING id",
         )
         .bind(&name)
         .bind(input.quarter.to_string())
@@ -241,9 +332,73 @@ impl Store {
         .bind(serde_json::to_string(&input.audience)?)
         .bind(actor.id())
         .bind(now)
+        .bind(input.kind.as_str())
         .fetch_one(&mut *tx)
         .await?;
         let id: i64 = row.try_get("id")?;
+        self.commit(tx).await?;
+        self.campaign(actor, id).await
+    }
+
+    /// Changes a draft's name, send time or audience; a campaign that went
+    /// out (or was closed) is a 409.
+    pub async fn update_campaign(
+        &self,
+        actor: &Actor,
+        id: i64,
+        edit: CampaignEdit,
+    ) -> Result<Campaign> {
+        may_write(actor)?;
+        let mut tx = self.begin().await?;
+        let c = self.campaign_tx(&mut tx, id).await?;
+        if c.status != "draft" {
+            return Err(StoreError::Conflict(format!(
+                "campaign {id} is {}; only a draft can be edited",
+                c.status
+            )));
+        }
+        let name = match edit.name {
+            Some(n) if n.trim().is_empty() => {
+                return Err(StoreError::invalid("name", "cannot be blank"));
+            }
+            Some(n) => n.trim().to_string(),
+            None => c.name,
+        };
+        let audience = edit.audience.unwrap_or(c.audience);
+        // Conditional on the draft: of an edit and a send racing, the send's
+        // claim (also conditional) wins or waits, never both.
+        let changed = sqlx::query(
+            "UPDATE nps_campaigns SET name = $1, send_at = $2, audience = $3 WHERE id = $4 AND status = 'draft'",
+        )
+        .bind(&name)
+        .bind(edit.send_at.unwrap_or(c.send_at))
+        .bind(serde_json::to_string(&audience)?)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if changed == 0 {
+            return Err(StoreError::Conflict(format!(
+                "campaign {id} was sent meanwhile; only a draft can be edited"
+            )));
+        }
+        self.commit(tx).await?;
+        self.campaign(actor, id).await
+    }
+
+    /// Closes a campaign: no more answers, no reminders, never sent if it
+    /// was a draft. Closing it again changes nothing.
+    pub async fn close_campaign(&self, actor: &Actor, id: i64, now: i64) -> Result<Campaign> {
+        may_write(actor)?;
+        let mut tx = self.begin().await?;
+        self.campaign_tx(&mut tx, id).await?;
+        sqlx::query(
+            "UPDATE nps_campaigns SET status = 'closed', closed_at = $1 WHERE id = $2 AND status <> 'closed'",
+        )
+        .bind(now)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
         self.commit(tx).await?;
         self.campaign(actor, id).await
     }
@@ -261,11 +416,29 @@ impl Store {
             .ok_or(StoreError::NotFound("NPS campaign"))
     }
 
-    pub async fn campaigns(&self, actor: &Actor) -> Result<Vec<Campaign>> {
+    /// The latest 100 campaigns, of one kind when given.
+    pub async fn campaigns(
+        &self,
+        actor: &Actor,
+        kind: Option<CampaignKind>,
+    ) -> Result<Vec<Campaign>> {
         may_read(actor)?;
         let mut conn = self.reader().await?;
-        let sql = format!("SELECT {COLUMNS} FROM nps_campaigns ORDER BY id DESC LIMIT 100");
-        let rows = sqlx::query(&sql).fetch_all(&mut *conn).await?;
+        let rows = match kind {
+            Some(k) => {
+                let sql = format!(
+                    "SELECT {COLUMNS} FROM nps_campaigns WHERE kind = $1 ORDER BY id DESC LIMIT 100"
+                );
+                sqlx::query(&sql)
+                    .bind(k.as_str())
+                    .fetch_all(&mut *conn)
+                    .await?
+            }
+            None => {
+                let sql = format!("SELECT {COLUMNS} FROM nps_campaigns ORDER BY id DESC LIMIT 100");
+                sqlx::query(&sql).fetch_all(&mut *conn).await?
+            }
+        };
         rows.iter().map(campaign_from_row).collect()
     }
 
@@ -326,17 +499,32 @@ impl Store {
         .await?
         .rows_affected();
         if claimed == 0 || c.status != "draft" {
-            return Err(StoreError::Conflict(format!(
-                "campaign {id} was already sent"
-            )));
+            return Err(StoreError::Conflict(match c.status.as_str() {
+                "closed" => format!("campaign {id} is closed"),
+                _ => format!("campaign {id} was already sent"),
+            }));
         }
-        let rows = sqlx::query(
+        // A pulse asks one cohort a week and skips whoever was sent an NPS
+        // link in the days before (`steward_domain::pulse`). Only integers
+        // are formatted into the SQL.
+        let pulse_only = match c.kind {
+            CampaignKind::Nps => String::new(),
+            CampaignKind::Pulse => format!(
+                " AND u.id % {cohorts} = {cohort}
+                  AND NOT EXISTS (SELECT 1 FROM survey_tokens t JOIN nps_campaigns nc ON nc.id = t.campaign_id
+                                  WHERE t.user_id = u.id AND t.created_at > {quiet} AND nc.kind = 'nps')",
+                cohorts = pulse::COHORTS,
+                cohort = pulse::cohort_of_week(c.send_at),
+                quiet = now - pulse::NPS_QUIET_DAYS * 86_400,
+            ),
+        };
+        let rows = sqlx::query(&format!(
             "SELECT u.id, u.name, u.email, o.id AS org_id, o.account_status, o.acv_cents, o.tier_pinned
              FROM users u JOIN organizations o ON o.id = u.organization_id
              WHERE u.role = $1 AND u.active = 1 AND u.suspended = 0 AND u.email IS NOT NULL
-               AND NOT EXISTS (SELECT 1 FROM survey_unsubscribes s WHERE s.user_id = u.id)
-             ORDER BY u.id",
-        )
+               AND NOT EXISTS (SELECT 1 FROM survey_unsubscribes s WHERE s.user_id = u.id){pulse_only}
+             ORDER BY u.id"
+        ))
         .bind(Role::EndUser.as_str())
         .fetch_all(&mut *tx)
         .await?;
@@ -356,18 +544,52 @@ impl Store {
             let token = self
                 .insert_token_tx(&mut tx, (id, user, org), now + TOKEN_TTL, None, now)
                 .await?;
-            let key = format!("nps-{id}-{user}");
-            let payload = survey_email(&email, &name, &link(public_url, &token), false, &key);
+            let key = format!("{}-{id}-{user}", c.kind.as_str());
+            let payload = survey_email(
+                c.kind,
+                &email,
+                &name,
+                &link(public_url, &token),
+                false,
+                &key,
+            );
             self.enqueue(&mut tx, "email", &format!("email:{key}"), &payload, now)
                 .await?;
             sent += 1;
+        }
+        if c.kind == CampaignKind::Pulse {
+            self.schedule_next_pulse_tx(&mut tx, &c, now).await?;
         }
         self.commit(tx).await?;
         Ok((self.campaign(actor, id).await?, sent))
     }
 
+    /// The weekly series: the draft that follows pulse `c`, same audience
+    /// and creator, at the next slot (`pulse::next_send_at`). Once per
+    /// campaign (`UNIQUE (follows_id)`).
+    async fn schedule_next_pulse_tx(&self, tx: &mut Tx, c: &Campaign, now: i64) -> Result<()> {
+        let at = pulse::next_send_at(c.send_at, now);
+        let m = Month::of_instant(at);
+        let quarter = Quarter::of_month(m.year() as i32, m.number() as i8);
+        sqlx::query(
+            "INSERT INTO nps_campaigns (name, quarter, send_at, audience, status, created_by, created_at, kind, follows_id)
+             VALUES ($1, $2, $3, $4, 'draft', $5, $6, 'pulse', $7) ON CONFLICT (follows_id) DO NOTHING",
+        )
+        .bind(pulse::campaign_name(at))
+        .bind(quarter.to_string())
+        .bind(at)
+        .bind(serde_json::to_string(&c.audience)?)
+        .bind(c.created_by)
+        .bind(now)
+        .bind(c.id)
+        .execute(&mut **tx)
+        .await?;
+        Ok(())
+    }
+
     /// Sends the draft campaigns whose `send_at` has come (the scheduler's
-    /// side of §10's quarterly program), each as its creator. Returns the
+    /// side of §10's quarterly NPS program and of the weekly pulse), each
+    /// as its creator. Returns the
     /// number of e-mails queued.
     pub async fn send_due_campaigns(&self, public_url: &str, now: i64) -> Result<u32> {
         let rows = {
@@ -411,6 +633,7 @@ impl Store {
         may_write(actor)?;
         let mut tx = self.begin().await?;
         let c = self.campaign_tx(&mut tx, id).await?;
+        // A closed campaign takes no answers, so it sends no reminders.
         if c.status != "sent" {
             return Err(StoreError::Conflict(format!(
                 "campaign {id} is not out (status {})",
@@ -429,6 +652,7 @@ impl Store {
                AND u.active = 1 AND u.suspended = 0
                AND NOT EXISTS (SELECT 1 FROM survey_unsubscribes s WHERE s.user_id = t.user_id)
                AND NOT EXISTS (SELECT 1 FROM nps_responses r WHERE r.campaign_id = t.campaign_id AND r.user_id = t.user_id)
+               AND NOT EXISTS (SELECT 1 FROM pulse_responses p WHERE p.campaign_id = t.campaign_id AND p.user_id = t.user_id)
              ORDER BY t.user_id",
         )
         .bind(id)
@@ -451,8 +675,9 @@ impl Store {
                     now,
                 )
                 .await?;
-            let key = format!("nps-{id}-{user}-reminder");
-            let payload = survey_email(&email, &name, &link(public_url, &token), true, &key);
+            let key = format!("{}-{id}-{user}-reminder", c.kind.as_str());
+            let payload =
+                survey_email(c.kind, &email, &name, &link(public_url, &token), true, &key);
             self.enqueue(&mut tx, "email", &format!("email:{key}"), &payload, now)
                 .await?;
             sent += 1;
@@ -499,6 +724,8 @@ impl Store {
         let category = Category::of(score).map_err(|e| StoreError::invalid("score", e.0))?;
         let mut tx = self.begin().await?;
         let l = match check_link(self.link_tx(&mut tx, token).await?, now) {
+            // A pulse link answers the pulse (`answer_pulse`), never NPS.
+            Ok(l) if l.kind != CampaignKind::Nps => return Ok(Err(TokenProblem::Unknown)),
             Ok(l) => l,
             Err(p) => return Ok(Err(p)),
         };
@@ -571,17 +798,18 @@ impl Store {
             let item = crate::feedback::NewFeedbackItem {
                 organization_id: Some(l.organization_id),
                 user_id: Some(l.user_id),
-                source: steward_domain::feedback::FeedbackSource::NpsSurvey,
-                category: steward_domain::feedback::FeedbackCategory::Product,
+                source: FeedbackSource::NpsSurvey,
+                category: FeedbackCategory::Product,
                 sentiment: match category {
-                    Category::Promoter => steward_domain::hub::Sentiment::Positive,
-                    Category::Passive => steward_domain::hub::Sentiment::Neutral,
-                    Category::Detractor => steward_domain::hub::Sentiment::Negative,
+                    Category::Promoter => Sentiment::Positive,
+                    Category::Passive => Sentiment::Neutral,
+                    Category::Detractor => Sentiment::Negative,
                 },
                 text: format!("NPS {score}: {}", reason.trim()),
                 theme_id: None,
                 theme: None,
                 ticket_id: None,
+                survey_campaign_id: Some(l.campaign_id),
                 created_at: now,
             };
             self.add_feedback_item_tx(&mut tx, item, now).await?;
@@ -592,6 +820,77 @@ impl Store {
             category,
             task_ids,
         }))
+    }
+
+    /// Stores a weekly pulse answer: the response (with its contact and
+    /// account), the used mark of the contact's links, and the friction
+    /// points as a feedback item (§11, source: pulse surveys; negative, for
+    /// a CSM to file under a theme), in one transaction.
+    pub async fn answer_pulse(
+        &self,
+        token: &str,
+        a: &PulseAnswer,
+        now: i64,
+    ) -> Result<std::result::Result<i64, TokenProblem>> {
+        let mut tx = self.begin().await?;
+        let l = match check_link(self.link_tx(&mut tx, token).await?, now) {
+            Ok(l) if l.kind != CampaignKind::Pulse => return Ok(Err(TokenProblem::Unknown)),
+            Ok(l) => l,
+            Err(p) => return Ok(Err(p)),
+        };
+        let row = sqlx::query(
+            "INSERT INTO pulse_responses (campaign_id, organization_id, user_id, ease_of_use, meets_needs, recommend,
+                friction, valuable_features, answered_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+        )
+        .bind(l.campaign_id)
+        .bind(l.organization_id)
+        .bind(l.user_id)
+        .bind(i64::from(a.ease_of_use))
+        .bind(i64::from(a.meets_needs))
+        .bind(i64::from(a.recommend))
+        .bind(&a.friction)
+        .bind(&a.valuable_features)
+        .bind(now)
+        .fetch_one(&mut *tx)
+        .await;
+        let id: i64 = match row {
+            Ok(r) => r.try_get("id")?,
+            // A second link of the same contact, answered concurrently.
+            Err(e)
+                if e.as_database_error()
+                    .is_some_and(|d| d.is_unique_violation()) =>
+            {
+                return Ok(Err(TokenProblem::Used));
+            }
+            Err(e) => return Err(e.into()),
+        };
+        sqlx::query(
+            "UPDATE survey_tokens SET used_at = $1 WHERE campaign_id = $2 AND user_id = $3 AND used_at IS NULL",
+        )
+        .bind(now)
+        .bind(l.campaign_id)
+        .bind(l.user_id)
+        .execute(&mut *tx)
+        .await?;
+        if !a.friction.is_empty() {
+            let item = crate::feedback::NewFeedbackItem {
+                organization_id: Some(l.organization_id),
+                user_id: Some(l.user_id),
+                source: FeedbackSource::PulseSurvey,
+                category: FeedbackCategory::Product,
+                sentiment: Sentiment::Negative,
+                text: format!("Pulse friction: {}", a.friction),
+                theme_id: None,
+                theme: None,
+                ticket_id: None,
+                survey_campaign_id: Some(l.campaign_id),
+                created_at: now,
+            };
+            self.add_feedback_item_tx(&mut tx, item, now).await?;
+        }
+        self.commit(tx).await?;
+        Ok(Ok(id))
     }
 
     /// The first active CSM, else the first active admin (see module docs).
@@ -624,6 +923,12 @@ impl Store {
         let Some(l) = self.link_tx(tx, token).await? else {
             return Ok(Err(TokenProblem::Unknown));
         };
+        if l.kind != CampaignKind::Nps {
+            return Ok(Err(TokenProblem::Unknown)); // a pulse has no extended survey
+        }
+        if l.campaign_status == "closed" {
+            return Ok(Err(TokenProblem::Closed));
+        }
         if l.expires_at <= now {
             return Ok(Err(TokenProblem::Expired));
         }
@@ -690,14 +995,14 @@ impl Store {
 
     pub async fn nps_report(&self, actor: &Actor, id: i64) -> Result<NpsReport> {
         let campaign = self.campaign(actor, id).await?;
+        if campaign.kind != CampaignKind::Nps {
+            return Err(StoreError::invalid(
+                "kind",
+                format!("campaign {id} is a pulse campaign; see pulse_report"),
+            ));
+        }
         let mut conn = self.reader().await?;
-        let sent: i64 = sqlx::query(
-            "SELECT COUNT(DISTINCT user_id) AS n FROM survey_tokens WHERE campaign_id = $1",
-        )
-        .bind(id)
-        .fetch_one(&mut *conn)
-        .await?
-        .try_get("n")?;
+        let sent = sent_count(&mut conn, id).await?;
         let rows = sqlx::query(
             "SELECT r.id, r.organization_id, r.user_id, r.score, r.category, r.reason, r.extended, r.answered_at,
                     o.name AS org_name, o.industry, o.contract_start, o.acv_cents, o.tier_pinned, u.name AS user_name
@@ -740,10 +1045,8 @@ impl Store {
                 });
             }
         }
-        let sent = u32::try_from(sent).unwrap_or(u32::MAX);
-        let response_rate = (sent > 0).then(|| {
-            div_round_half_away(100 * i64::from(tally.responses()), i64::from(sent)) as i32
-        });
+        let response_rate = rate(tally.responses(), sent);
+        let top_themes = top_themes(&mut conn, id).await?;
         Ok(NpsReport {
             campaign,
             tally,
@@ -753,6 +1056,70 @@ impl Store {
             by_industry,
             by_time_live,
             detractors,
+            top_themes,
+        })
+    }
+
+    /// A pulse campaign's report: response count and rate, the averages,
+    /// the NPS of the recommend question, the friction points and most
+    /// valuable features as written (oldest first), and the themes.
+    pub async fn pulse_report(&self, actor: &Actor, id: i64) -> Result<PulseReport> {
+        let campaign = self.campaign(actor, id).await?;
+        if campaign.kind != CampaignKind::Pulse {
+            return Err(StoreError::invalid(
+                "kind",
+                format!("campaign {id} is not a pulse campaign"),
+            ));
+        }
+        let mut conn = self.reader().await?;
+        let sent = sent_count(&mut conn, id).await?;
+        let rows = sqlx::query(
+            "SELECT r.id, r.organization_id, r.user_id, r.ease_of_use, r.meets_needs, r.recommend, r.friction,
+                    r.valuable_features, r.answered_at, o.name AS org_name, u.name AS user_name
+             FROM pulse_responses r JOIN organizations o ON o.id = r.organization_id JOIN users u ON u.id = r.user_id
+             WHERE r.campaign_id = $1 ORDER BY r.answered_at, r.id",
+        )
+        .bind(id)
+        .fetch_all(&mut *conn)
+        .await?;
+        let score = |r: &AnyRow, col: &str| -> Result<u8> {
+            Ok(u8::try_from(r.try_get::<i64, _>(col)?).unwrap_or(0))
+        };
+        let mut scores = Vec::with_capacity(rows.len());
+        let (mut friction_points, mut valuable_features) = (vec![], vec![]);
+        for r in &rows {
+            scores.push(pulse::Scores {
+                ease_of_use: score(r, "ease_of_use")?,
+                meets_needs: score(r, "meets_needs")?,
+                recommend: score(r, "recommend")?,
+            });
+            for (col, list) in [
+                ("friction", &mut friction_points),
+                ("valuable_features", &mut valuable_features),
+            ] {
+                let text: String = r.try_get(col)?;
+                if !text.is_empty() {
+                    list.push(PulseText {
+                        response_id: r.try_get("id")?,
+                        organization_id: r.try_get("organization_id")?,
+                        organization: r.try_get("org_name")?,
+                        user_id: r.try_get("user_id")?,
+                        name: r.try_get("user_name")?,
+                        text,
+                        answered_at: r.try_get("answered_at")?,
+                    });
+                }
+            }
+        }
+        let summary = pulse::summarize(&scores);
+        Ok(PulseReport {
+            response_rate: rate(summary.responses, sent),
+            campaign,
+            sent,
+            summary,
+            friction_points,
+            valuable_features,
+            top_themes: top_themes(&mut conn, id).await?,
         })
     }
 
@@ -766,7 +1133,7 @@ impl Store {
         let rows = sqlx::query(
             "SELECT c.quarter, r.category, COUNT(*) AS n FROM nps_responses r
              JOIN nps_campaigns c ON c.id = r.campaign_id
-             WHERE c.quarter IN ($1, $2, $3, $4) GROUP BY c.quarter, r.category",
+             WHERE c.quarter IN ($1, $2, $3, $4) AND c.kind = 'nps' GROUP BY c.quarter, r.category",
         )
         .bind(quarters[0].to_string())
         .bind(quarters[1].to_string())
@@ -792,9 +1159,52 @@ impl Store {
     }
 }
 
+/// Contacts a campaign's links went to.
+async fn sent_count(conn: &mut AnyConnection, campaign: i64) -> Result<u32> {
+    let n: i64 = sqlx::query(
+        "SELECT COUNT(DISTINCT user_id) AS n FROM survey_tokens WHERE campaign_id = $1",
+    )
+    .bind(campaign)
+    .fetch_one(&mut *conn)
+    .await?
+    .try_get("n")?;
+    Ok(u32::try_from(n).unwrap_or(u32::MAX))
+}
+
+/// Answered / sent in percent, half away from zero; `None` before sending.
+fn rate(answered: u32, sent: u32) -> Option<i32> {
+    (sent > 0).then(|| div_round_half_away(100 * i64::from(answered), i64::from(sent)) as i32)
+}
+
+/// The live themes of the feedback a campaign's answers became, by distinct
+/// accounts, then items, at most 10 (see the module docs).
+async fn top_themes(conn: &mut AnyConnection, campaign: i64) -> Result<Vec<ThemeCount>> {
+    sqlx::query(
+        "SELECT t.id, t.title, COUNT(DISTINCT i.organization_id) AS accounts, COUNT(*) AS items
+         FROM feedback_items i JOIN feedback_themes t ON t.id = i.theme_id
+         WHERE i.survey_campaign_id = $1 AND t.merged_into_id IS NULL
+         GROUP BY t.id, t.title ORDER BY accounts DESC, items DESC, t.id LIMIT 10",
+    )
+    .bind(campaign)
+    .fetch_all(&mut *conn)
+    .await?
+    .iter()
+    .map(|r| {
+        Ok(ThemeCount {
+            id: r.try_get("id")?,
+            title: r.try_get("title")?,
+            accounts: r.try_get("accounts")?,
+            items: r.try_get("items")?,
+        })
+    })
+    .collect()
+}
+
 fn check_link(l: Option<SurveyLink>, now: i64) -> std::result::Result<SurveyLink, TokenProblem> {
     match l {
         None => Err(TokenProblem::Unknown),
+        // Closed first: whoever holds the link, the answer is "closed".
+        Some(l) if l.campaign_status == "closed" => Err(TokenProblem::Closed),
         Some(l) if l.used_at.is_some() => Err(TokenProblem::Used),
         Some(l) if l.expires_at <= now => Err(TokenProblem::Expired),
         Some(l) => Ok(l),
@@ -804,8 +1214,10 @@ fn check_link(l: Option<SurveyLink>, now: i64) -> std::result::Result<SurveyLink
 /// A link by its token (reads only; used inside and outside transactions).
 async fn link_on(conn: &mut AnyConnection, token: &str) -> Result<Option<SurveyLink>> {
     let row = sqlx::query(
-        "SELECT t.campaign_id, t.user_id, t.organization_id, t.expires_at, t.used_at, u.name
-         FROM survey_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = $1",
+        "SELECT t.campaign_id, t.user_id, t.organization_id, t.expires_at, t.used_at, u.name,
+                c.kind, c.status
+         FROM survey_tokens t JOIN users u ON u.id = t.user_id JOIN nps_campaigns c ON c.id = t.campaign_id
+         WHERE t.token_hash = $1",
     )
     .bind(token_digest(token))
     .fetch_optional(&mut *conn)
@@ -813,6 +1225,8 @@ async fn link_on(conn: &mut AnyConnection, token: &str) -> Result<Option<SurveyL
     row.map(|r| {
         Ok(SurveyLink {
             campaign_id: r.try_get("campaign_id")?,
+            kind: CampaignKind::parse(&r.try_get::<String, _>("kind")?)?,
+            campaign_status: r.try_get("status")?,
             user_id: r.try_get("user_id")?,
             user_name: r.try_get("name")?,
             organization_id: r.try_get("organization_id")?,

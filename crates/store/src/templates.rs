@@ -1,5 +1,6 @@
 //! Communication templates (policies.md §16). The defaults are code
-//! (`steward_domain::templates::DEFAULTS`); the `templates` table holds only
+//! (`steward_domain::templates::DEFAULTS`, §16's eleven, and `EXTRAS`, the
+//! feedback notices of §11); the `templates` table holds only
 //! the copies admins have edited, so a new release can improve a default
 //! nobody touched, and "reset to default" is deleting the row.
 //!
@@ -96,7 +97,7 @@ fn def(key: &str) -> Result<&'static TemplateDef> {
 }
 
 impl Store {
-    /// All eleven templates, in the order of §16.
+    /// Every template: §16's eleven in their order, then the extras.
     pub async fn list_templates(&self, actor: &Actor) -> Result<Vec<Template>> {
         require_staff(actor)?;
         let mut conn = self.reader().await?;
@@ -105,10 +106,7 @@ impl Store {
         )
         .fetch_all(&mut *conn)
         .await?;
-        let mut out: Vec<Template> = templates::DEFAULTS
-            .iter()
-            .map(Template::default_of)
-            .collect();
+        let mut out: Vec<Template> = templates::all().map(Template::default_of).collect();
         for r in rows {
             let key: String = r.try_get("key")?;
             // A row whose key no release knows any more is left alone.

@@ -518,7 +518,10 @@ async fn advisory_board_eligibility_members_and_qbr_follow_ups() {
     );
     let id = mt["id"].as_i64().unwrap();
 
-    // Held on Sunday 15 March: thank-you and summary due Monday.
+    // Held on Sunday 15 March: the summary is due Monday. The member's
+    // term starts in October, so it is not on this board: no invitation,
+    // no per-member follow-ups (those are in
+    // `ended_members_and_per_member_follow_ups`).
     app.clock
         .set(parse_rfc3339("2026-03-15T18:00:00Z").unwrap());
     let held = json_of(
@@ -533,12 +536,13 @@ async fn advisory_board_eligibility_members_and_qbr_follow_ups() {
         200,
     )
     .await;
+    assert_eq!(held["cab_meeting"]["invitee_member_ids"], json!([]));
     assert_eq!(
         held["cab_meeting"]["follow_up_task_ids"]
             .as_array()
             .unwrap()
             .len(),
-        5
+        1
     );
     let tasks = app.get_json("/api/v2/tasks.json").await;
     let due = |title: &str| {
@@ -550,20 +554,7 @@ async fn advisory_board_eligibility_members_and_qbr_follow_ups() {
             .unwrap_or_else(|| panic!("{title} missing: {tasks}"))["due_at"]
             .clone()
     };
-    assert_eq!(
-        due("Send thank-you notes to CAB members"),
-        "2026-03-16T14:00:00Z"
-    );
     assert_eq!(due("Send the CAB meeting summary"), "2026-03-16T14:00:00Z");
-    assert_eq!(
-        due("Schedule 1:1 follow-ups with CAB members"),
-        "2026-03-22T14:00:00Z"
-    );
-    assert_eq!(due("Complete CAB 1:1 follow-ups"), "2026-04-15T14:00:00Z");
-    assert_eq!(
-        due("Send expansion proposals from the CAB meeting"),
-        "2026-04-15T14:00:00Z"
-    );
     let again = app
         .admin(
             Method::POST,
@@ -597,4 +588,378 @@ async fn advisory_board_eligibility_members_and_qbr_follow_ups() {
         .await
         .unwrap();
     assert_eq!(resp.status().as_u16(), 404);
+}
+
+/// An account that meets the four §12 criteria on 2026-11-24.
+async fn eligible_org(app: &TestApp, name: &str) -> i64 {
+    let org = app
+        .post_json(
+            "/api/v2/organizations.json",
+            json!({"organization": {"name": name, "acv_cents": 6_000_000, "contract_start": "2025-06-01",
+                                    "expansion_potential_cents": 2_000_000}}),
+        )
+        .await["organization"]["id"]
+        .as_i64()
+        .unwrap();
+    app.post_json(
+        &format!("/api/v2/organizations/{org}/measurements.json"),
+        json!({"measurements": [
+            {"metric": "user_adoption", "field": "dau_pct", "value": 45, "measured_at": "2026-11-01T12:00:00Z"}]}),
+    )
+    .await;
+    org
+}
+
+async fn add_member(app: &TestApp, org: i64) -> i64 {
+    app.post_json(
+        "/api/v2/cab/members.json",
+        json!({"cab_member": {"organization_id": org, "term_start": "2026-10-01"}}),
+    )
+    .await["cab_member"]["id"]
+        .as_i64()
+        .unwrap()
+}
+
+async fn post(app: &TestApp, path: &str, body: Option<Value>, status: u16) -> Value {
+    let mut req = app.admin(Method::POST, path);
+    if let Some(b) = body {
+        req = req.json(&b);
+    }
+    json_of(req.send().await.unwrap(), status).await
+}
+
+/// The account's advisory-board tasks (its project has others).
+async fn org_tasks(app: &TestApp, org: i64) -> Vec<Value> {
+    app.get_json(&format!(
+        "/api/v2/tasks.json?organization_id={org}&per_page=100"
+    ))
+    .await["tasks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| t["title"].as_str().unwrap().contains("CAB"))
+        .cloned()
+        .collect()
+}
+
+#[tokio::test]
+async fn ended_members_and_per_member_follow_ups() {
+    let t0 = parse_rfc3339("2026-11-24T15:00:00Z").unwrap();
+    let app = spawn_app_with_clock(Clock::fixed(t0)).await;
+    let (a, b, c, d) = (
+        eligible_org(&app, "Alpha Freight").await,
+        eligible_org(&app, "Beta Health").await,
+        eligible_org(&app, "Gamma Retail").await,
+        eligible_org(&app, "Delta Energy").await,
+    );
+    // Alpha's CSM owns its project; Beta has none.
+    let (csm, _, _) = app.user_with_token(Role::Csm, None).await;
+    app.post_json(
+        "/api/v2/projects.json",
+        json!({"project": {"organization_id": a, "start_date": "2026-11-02", "owner_id": csm}}),
+    )
+    .await;
+    let (ma, mb, mc) = (
+        add_member(&app, a).await,
+        add_member(&app, b).await,
+        add_member(&app, c).await,
+    );
+    let members = app.get_json("/api/v2/cab/members.json").await;
+    assert_eq!(members["active_count"], 3);
+
+    // Ending a membership: a reason, a date not in the future, once.
+    let end = format!("/api/v2/cab/members/{mc}/end.json");
+    for bad in [
+        json!({"cab_member": {}}),
+        json!({"cab_member": {"reason": "  "}}),
+        json!({"cab_member": {"reason": "Acquired", "ended_on": "2026-11-25"}}),
+        json!({"cab_member": {"reason": "Acquired", "ended_on": "2026-02-30"}}),
+        json!({"cab_member": {"reason": "Acquired", "ended_on": "2025-01-01"}}),
+    ] {
+        let body = post(&app, &end, Some(bad.clone()), 422).await;
+        assert!(body["error"].is_string(), "{bad}: {body}");
+    }
+    let ended = post(
+        &app,
+        &end,
+        Some(json!({"cab_member": {"reason": "Acquired by a competitor"}})),
+        200,
+    )
+    .await["cab_member"]
+        .clone();
+    assert_eq!(
+        (
+            ended["status"].as_str(),
+            ended["ended_on"].as_str(),
+            ended["end_reason"].as_str()
+        ),
+        (
+            Some("ended"),
+            Some("2026-11-24"),
+            Some("Acquired by a competitor")
+        )
+    );
+    post(
+        &app,
+        &end,
+        Some(json!({"cab_member": {"reason": "again"}})),
+        409,
+    )
+    .await;
+    post(
+        &app,
+        "/api/v2/cab/members/999999/end.json",
+        Some(json!({"cab_member": {"reason": "x"}})),
+        404,
+    )
+    .await;
+    // No longer counted; the account may be proposed again.
+    let members = app.get_json("/api/v2/cab/members.json").await;
+    assert_eq!(
+        (members["count"].as_i64(), members["active_count"].as_i64()),
+        (Some(3), Some(2))
+    );
+    let active = app.get_json("/api/v2/cab/members.json?status=active").await;
+    assert_eq!(active["count"], 2);
+    let ended_list = app.get_json("/api/v2/cab/members.json?status=ended").await;
+    assert_eq!(ended_list["cab_members"][0]["id"], mc);
+    json_of(
+        app.admin(Method::GET, "/api/v2/cab/members.json?status=gone")
+            .send()
+            .await
+            .unwrap(),
+        400,
+    )
+    .await;
+    assert_eq!(
+        app.get_json("/api/v2/cab/review.json?year=2027").await["count"],
+        2
+    );
+    let candidates = app.get_json("/api/v2/cab/candidates.json").await;
+    let ids: Vec<i64> = candidates["candidates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["organization_id"].as_i64().unwrap())
+        .collect();
+    assert!(ids.contains(&c) && !ids.contains(&a), "{candidates}");
+
+    // The December QBR invites the two members on the board, not the ended one.
+    let mt = app
+        .post_json(
+            "/api/v2/cab/meetings.json",
+            json!({"cab_meeting": {"quarter_date": "2026-12-15", "agenda": "Roadmap"}}),
+        )
+        .await["cab_meeting"]
+        .clone();
+    assert_eq!(mt["invitee_member_ids"], json!([ma, mb]));
+    let id = mt["id"].as_i64().unwrap();
+    post(
+        &app,
+        &format!("/api/v2/cab/meetings/{id}/follow_ups.json"),
+        None,
+        409,
+    )
+    .await;
+
+    // Held on Tuesday 15 December: the summary, and four tasks per member.
+    app.clock
+        .set(parse_rfc3339("2026-12-15T18:00:00Z").unwrap());
+    let held = post(
+        &app,
+        &format!("/api/v2/cab/meetings/{id}/held.json"),
+        None,
+        200,
+    )
+    .await["cab_meeting"]
+        .clone();
+    assert_eq!(held["follow_up_task_ids"].as_array().unwrap().len(), 9);
+    assert_eq!(held["member_follow_ups"].as_array().unwrap().len(), 8);
+    let alpha = org_tasks(&app, a).await;
+    assert_eq!(alpha.len(), 4, "{alpha:?}");
+    assert!(
+        alpha.iter().all(|t| t["owner_id"] == csm),
+        "the account's CSM"
+    );
+    let due = |tasks: &[Value], prefix: &str| {
+        tasks
+            .iter()
+            .find(|t| t["title"].as_str().unwrap().starts_with(prefix))
+            .unwrap_or_else(|| panic!("{prefix}: {tasks:?}"))["due_at"]
+            .clone()
+    };
+    assert_eq!(due(&alpha, "Send a thank-you note"), "2026-12-16T14:00:00Z");
+    assert_eq!(due(&alpha, "Schedule the 1:1"), "2026-12-22T14:00:00Z");
+    assert_eq!(due(&alpha, "Complete the 1:1"), "2027-01-15T14:00:00Z");
+    assert_eq!(
+        due(&alpha, "Send the expansion proposal"),
+        "2027-01-15T14:00:00Z"
+    );
+    assert!(
+        alpha
+            .iter()
+            .all(|t| t["title"].as_str().unwrap().ends_with(": Alpha Freight"))
+    );
+    let all = app.get_json("/api/v2/tasks.json?per_page=100").await;
+    let summary = all["tasks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["title"] == "Send the CAB meeting summary")
+        .unwrap()
+        .clone();
+    assert_eq!(summary["due_at"], "2026-12-16T14:00:00Z");
+    let beta = org_tasks(&app, b).await;
+    assert_eq!(beta.len(), 4);
+    assert!(
+        beta.iter().all(|t| t["owner_id"] == summary["owner_id"]),
+        "no project: whoever recorded the meeting"
+    );
+    assert!(org_tasks(&app, c).await.is_empty(), "ended: no follow-ups");
+
+    // A member added late gets its follow-ups on a re-run; none twice.
+    let md = add_member(&app, d).await;
+    let rerun = post(
+        &app,
+        &format!("/api/v2/cab/meetings/{id}/follow_ups.json"),
+        None,
+        200,
+    )
+    .await["cab_meeting"]
+        .clone();
+    assert_eq!(rerun["follow_up_task_ids"].as_array().unwrap().len(), 4);
+    assert_eq!(rerun["invitee_member_ids"], json!([ma, mb, md]));
+    let delta = org_tasks(&app, d).await;
+    assert_eq!(due(&delta, "Send a thank-you note"), "2026-12-16T14:00:00Z");
+    let again = post(
+        &app,
+        &format!("/api/v2/cab/meetings/{id}/follow_ups.json"),
+        None,
+        200,
+    )
+    .await["cab_meeting"]
+        .clone();
+    assert_eq!(again["follow_up_task_ids"], json!([]));
+    assert_eq!(again["member_follow_ups"].as_array().unwrap().len(), 12);
+    assert_eq!(org_tasks(&app, a).await.len(), 4);
+    let listed = app.get_json("/api/v2/cab/meetings.json").await;
+    assert_eq!(
+        listed["cab_meetings"][0]["member_follow_ups"]
+            .as_array()
+            .unwrap()
+            .len(),
+        12
+    );
+    post(
+        &app,
+        "/api/v2/cab/meetings/999999/follow_ups.json",
+        None,
+        404,
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn feedback_notices_render_the_edited_templates() {
+    let t0 = parse_rfc3339("2026-03-10T15:00:00Z").unwrap();
+    let app = spawn_app_with_clock(Clock::fixed(t0)).await;
+    let org = app.org("Templated Co", false).await;
+    let (user, email, _) = app.user_with_token(Role::EndUser, Some(org)).await;
+    let theme = item(
+        &app,
+        json!({"source": "qbr_cab", "category": "product", "sentiment": "neutral", "text": "We need SSO",
+               "organization_id": org, "user_id": user, "theme": "Single sign-on"}),
+    )
+    .await["theme_id"]
+        .as_i64()
+        .unwrap();
+
+    // The two notices are editable defaults beside §16's eleven.
+    let list = app.get_json("/api/v2/templates.json").await;
+    let keys: Vec<&str> = list["templates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["key"].as_str().unwrap())
+        .collect();
+    assert!(keys.contains(&"feedback_decision") && keys.contains(&"feedback_shipped"));
+    let t = app.get_json("/api/v2/templates/feedback_decision").await["template"].clone();
+    assert_eq!(t["placeholders"]["feedback"][0], "title");
+    // Placeholders are checked at save time, like the others.
+    let resp = app
+        .admin(Method::PUT, "/api/v2/templates/feedback_decision")
+        .json(&json!({"template": {"text_body": "Hi {{ contact.first_name }},\n{{ feedback.titel }}"}}))
+        .send()
+        .await
+        .unwrap();
+    let body = json_of(resp, 422).await;
+    assert!(body.to_string().contains("feedback.titel"), "{body}");
+    let resp = app
+        .admin(Method::PUT, "/api/v2/templates/feedback_shipped")
+        .json(&json!({"template": {"subject": "{{ ticket.id }} shipped"}}))
+        .send()
+        .await
+        .unwrap();
+    json_of(resp, 422).await;
+    app.put_json(
+        "/api/v2/templates/feedback_decision",
+        json!({"template": {
+            "subject": "Decision on {{ feedback.title }} ({{ feedback.decision }})",
+            "text_body": "Hi {{ contact.first_name }}: {{ feedback.title }} is planned for {{ feedback.target_release }}. {{ agent.name }}\n"}}),
+    )
+    .await;
+
+    // The decision e-mail is the edited template, through the outbox.
+    let d = app
+        .admin(
+            Method::POST,
+            &format!("/api/v2/feedback_themes/{theme}/decisions.json"),
+        )
+        .json(
+            &json!({"feedback_decision": {"decision": "roadmap", "target_release": "2026-06-30"}}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(json_of(d, 201).await["notified"], 1);
+    let mails = emails_for_theme(&app, theme).await;
+    assert_eq!(mails.len(), 1);
+    assert_eq!(mails[0]["to"], email);
+    assert_eq!(mails[0]["subject"], "Decision on Single sign-on (roadmap)");
+    assert_eq!(
+        mails[0]["text"],
+        "Hi Test: Single sign-on is planned for 2026-06-30. Ada Admin"
+    );
+    // The HTML part was left as shipped.
+    assert!(
+        mails[0]["html"]
+            .as_str()
+            .unwrap()
+            .contains("targeted for release by <strong>2026-06-30</strong>"),
+        "{}",
+        mails[0]["html"]
+    );
+
+    // Shipped: the default notice.
+    let s = app
+        .admin(
+            Method::POST,
+            &format!("/api/v2/feedback_themes/{theme}/shipped.json"),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(json_of(s, 200).await["notified"], 1);
+    let mails = emails_for_theme(&app, theme).await;
+    let shipped = mails
+        .iter()
+        .find(|m| m["subject"] == "Shipped: Single sign-on")
+        .expect("shipped notice");
+    assert!(
+        shipped["text"].as_str().unwrap().starts_with(
+            "Hello Test end-user,\n\n\"Single sign-on\", which you asked for, has shipped."
+        ),
+        "{}",
+        shipped["text"]
+    );
 }

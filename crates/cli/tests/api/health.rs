@@ -421,3 +421,130 @@ async fn bad_csat_raises_the_risk() {
             .all(|t| t.starts_with("CSAT bad on ticket #") && t.ends_with(": Slow"))
     );
 }
+
+#[tokio::test]
+async fn billing_tickets_from_finance_contacts_raise_the_risk() {
+    let t0 = parse_rfc3339("2026-11-24T15:00:00Z").unwrap();
+    let app = spawn_app_with_clock(Clock::fixed(t0)).await;
+    let org = app.org("Invoice Co", false).await;
+    let other = app.org("Other Co", false).await;
+    let (finance, ..) = app.user_with_token(Role::EndUser, Some(org)).await;
+    let (user, ..) = app.user_with_token(Role::EndUser, Some(org)).await;
+    let (elsewhere, ..) = app.user_with_token(Role::EndUser, Some(other)).await;
+    for u in [finance, elsewhere] {
+        app.put_json(
+            &format!("/api/v2/users/{u}/contact_roles.json"),
+            json!({"contact_roles": ["finance_procurement"]}),
+        )
+        .await;
+    }
+    // Counted: a finance contact's billing ticket. Not counted: the same
+    // contact about something else, someone else about billing.
+    for (requester, group) in [(finance, 3), (finance, 3), (finance, 1), (user, 3)] {
+        app.post_json(
+            "/api/v2/tickets.json",
+            json!({"ticket": {"subject": "Invoice", "comment": {"body": "x"}, "requester_id": requester, "group_id": group}}),
+        )
+        .await;
+    }
+    app.store.recompute_dirty_health(t0, 500).await.unwrap();
+    let h = health(&app, org).await;
+    let factor = h["explanation"]["factors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["key"] == "billing_tickets_finance")
+        .unwrap_or_else(|| panic!("{h}"))
+        .clone();
+    assert!(
+        factor["evidence"]
+            .as_str()
+            .unwrap()
+            .starts_with("2 billing tickets"),
+        "{factor}"
+    );
+    assert!(
+        !factor_keys(&health(&app, other).await).contains(&"billing_tickets_finance".to_string())
+    );
+    // The whole-portfolio form of the query agrees with the one-account form.
+    let one = app.store.health_facts(Some(&[org]), t0).await.unwrap();
+    let all = app.store.health_facts(None, t0).await.unwrap();
+    assert_eq!(
+        (
+            one[&org].0.billing_tickets_from_finance_30d,
+            all[&org].0.billing_tickets_from_finance_30d
+        ),
+        (2, 2)
+    );
+    assert_eq!(all[&other].0.billing_tickets_from_finance_30d, 0);
+}
+
+#[tokio::test]
+async fn busy_and_quiet_accounts_count_escalations_alike() {
+    let t0 = parse_rfc3339("2026-11-24T15:00:00Z").unwrap();
+    let app = spawn_app_with_clock(Clock::fixed(t0)).await;
+    let busy = app.org("Busy Co", false).await;
+    let quiet = app.org("Quiet Co", false).await;
+    let (b_user, ..) = app.user_with_token(Role::EndUser, Some(busy)).await;
+    let (q_user, ..) = app.user_with_token(Role::EndUser, Some(quiet)).await;
+    // 600 recent tickets make Busy Co count from the escalations.
+    let admin = app
+        .store
+        .user_by_email(&app.admin_email)
+        .await
+        .unwrap()
+        .unwrap();
+    let ticket = |org, user, k: i64| steward_store::BulkTicket {
+        subject: format!("Question {k}"),
+        description: "x".into(),
+        requester_id: user,
+        comment_author_id: user,
+        organization_id: Some(org),
+        group_id: None,
+        assignee_id: None,
+        priority: steward_domain::Priority::Normal,
+        status: steward_domain::Status::Open,
+        ticket_type: None,
+        tags: vec![],
+        via: steward_domain::Via::Api,
+        created_at: t0 - 3600 - k,
+    };
+    let mut batch: Vec<_> = (0..600).map(|k| ticket(busy, b_user, k)).collect();
+    batch.extend((0..3).map(|k| ticket(quiet, q_user, k)));
+    let mut tx = app.store.begin().await.unwrap();
+    app.store
+        .bulk_create_tickets_tx(&mut tx, admin.id, &batch)
+        .await
+        .unwrap();
+    app.store.commit(tx).await.unwrap();
+    // Escalations of the last 30 days on some of each account's tickets
+    // (and one too old to count).
+    app.store
+        .execute_raw(&format!(
+            "INSERT INTO escalations (ticket_id, level, from_level, trigger_kind, contact, report, created_at)
+             SELECT id, 2, 1, 'test', 'Support manager', '{{}}', CASE WHEN id % 7 = 0 THEN {old} ELSE {t0} - 60 END
+             FROM tickets WHERE id % 5 = 0",
+            old = t0 - 40 * 86_400,
+        ))
+        .await
+        .unwrap();
+    let all = app.store.health_facts(None, t0).await.unwrap();
+    for org in [busy, quiet] {
+        let one = app.store.health_facts(Some(&[org]), t0).await.unwrap();
+        assert_eq!(
+            one[&org].0.escalations_30d, all[&org].0.escalations_30d,
+            "org {org}"
+        );
+    }
+    let both = app
+        .store
+        .health_facts(Some(&[busy, quiet]), t0)
+        .await
+        .unwrap();
+    assert_eq!(
+        both[&quiet].0.escalations_30d,
+        all[&quiet].0.escalations_30d
+    );
+    assert_eq!(all[&busy].0.tickets_30d, 600);
+    assert!(all[&busy].0.escalations_30d > 50, "{:?}", all[&busy].0);
+}

@@ -1,5 +1,5 @@
 //! Communication templates (policies.md §16) through the API: the eleven
-//! defaults, edits that persist and render, save-time rejection of syntax
+//! defaults (and the two feedback notices beside them), edits that persist and render, save-time rejection of syntax
 //! errors and unknown placeholders with line and column, reset to default,
 //! previews from a real ticket, and who may read and write.
 
@@ -38,7 +38,8 @@ async fn preview(app: &TestApp, key: &str, body: Value) -> Value {
 async fn list_edit_preview_and_reset() {
     let app = spawn_app().await;
     let list = app.get_json("/api/v2/templates.json").await;
-    assert_eq!(list["count"], 11);
+    // §16's eleven and the two feedback notices of §11.
+    assert_eq!(list["count"], 13);
     let keys: Vec<&str> = list["templates"]
         .as_array()
         .unwrap()
@@ -219,7 +220,7 @@ async fn staff_read_admins_write() {
         200,
     )
     .await;
-    assert_eq!(list["count"], 11);
+    assert_eq!(list["count"], 13);
     json_of(
         app.request_as(
             Method::POST,

@@ -16,7 +16,7 @@ use steward_domain::{
 use steward_store::{
     cab::{CabMeeting, CabMember, Eligibility},
     dates::{utc_date as date_of, utc_start as start_of},
-    feedback::{FeedbackItem, ItemFilter, NewFeedbackItem, StoredDecision, Theme},
+    feedback::{FeedbackItem, ItemEdit, ItemFilter, NewFeedbackItem, StoredDecision, Theme},
 };
 
 use super::{Routes, created};
@@ -33,6 +33,10 @@ const MAX_CSV_ROWS: usize = 1_000;
 pub(super) fn routes() -> Routes {
     vec![
         ("/api/v2/feedback_items", get(list_items).post(create_item)),
+        (
+            "/api/v2/feedback_items/{id}",
+            get(show_item).put(update_item),
+        ),
         ("/api/v2/feedback_items/import", post(import_csv)),
         (
             "/api/v2/feedback_items/import_tickets",
@@ -56,9 +60,11 @@ pub(super) fn routes() -> Routes {
         ),
         ("/api/v2/cab/candidates", get(candidates)),
         ("/api/v2/cab/members", get(members).post(add_member)),
+        ("/api/v2/cab/members/{id}/end", post(end_member)),
         ("/api/v2/cab/review", get(review)),
         ("/api/v2/cab/meetings", get(meetings).post(create_meeting)),
         ("/api/v2/cab/meetings/{id}/held", post(held)),
+        ("/api/v2/cab/meetings/{id}/follow_ups", post(follow_ups)),
     ]
 }
 
@@ -73,6 +79,7 @@ fn item_json(i: &FeedbackItem) -> Value {
         "text": i.text,
         "theme_id": i.theme_id,
         "ticket_id": i.ticket_id,
+        "survey_campaign_id": i.survey_campaign_id,
         "created_at": format_unix(i.created_at),
         "updated_at": format_unix(i.updated_at),
     })
@@ -152,6 +159,43 @@ async fn list_items(
     Ok(Json(json!({"feedback_items": items, "count": items.len()})))
 }
 
+async fn show_item(
+    State(state): State<AppState>,
+    Auth(actor): Auth,
+    Id(id): Id,
+) -> ApiResult<Json<Value>> {
+    let i = state.store.feedback_item(&actor, id).await?;
+    Ok(Json(json!({"feedback_item": item_json(&i)})))
+}
+
+/// Triage: `{"feedback_item": {"theme_id" (null: no theme) | "theme":
+/// "title", "category", "sentiment"}}`; the text and origin stay.
+async fn update_item(
+    State(state): State<AppState>,
+    Auth(actor): Auth,
+    Id(id): Id,
+    JsonBody(body): JsonBody,
+) -> ApiResult<Json<Value>> {
+    let mut r = Reader::new(envelope(&body, "feedback_item")?, "feedback_item")?;
+    let edit = ItemEdit {
+        theme_id: r.int("theme_id"),
+        theme: r.line("theme").flatten(),
+        category: r.parsed("category", FeedbackCategory::parse).flatten(),
+        sentiment: r.parsed("sentiment", Sentiment::parse).flatten(),
+    };
+    for fixed in ["source", "text", "organization_id", "user_id"] {
+        if r.has(fixed) {
+            r.error(fixed, "cannot be changed; add another item");
+        }
+    }
+    r.finish()?;
+    let i = state
+        .store
+        .update_feedback_item(&actor, id, edit, state.now())
+        .await?;
+    Ok(Json(json!({"feedback_item": item_json(&i)})))
+}
+
 /// `{"feedback_item": {"source", "category", "sentiment", "text",
 /// "organization_id", "user_id", "theme_id" | "theme": "title"}}`.
 async fn create_item(
@@ -208,6 +252,7 @@ async fn create_item(
         theme_id,
         theme,
         ticket_id: None,
+        survey_campaign_id: None,
         created_at: now,
     };
     let i = state.store.create_feedback_item(&actor, item, now).await?;
@@ -454,6 +499,8 @@ fn member_json(m: &CabMember) -> Value {
         "status": m.status,
         "reference": m.reference,
         "created_at": format_unix(m.created_at),
+        "ended_on": m.ended_on,
+        "end_reason": m.end_reason,
     })
 }
 
@@ -467,6 +514,13 @@ fn meeting_json(m: &CabMeeting) -> Value {
         "held_at": m.held_at.map(format_unix),
         "summary": m.summary,
         "follow_up_task_ids": m.follow_up_task_ids,
+        "invitee_member_ids": m.invitees,
+        "member_follow_ups": m.member_follow_ups.iter().map(|f| json!({
+            "member_id": f.member_id,
+            "organization_id": f.organization_id,
+            "kind": f.kind,
+            "task_id": f.task_id,
+        })).collect::<Vec<_>>(),
     })
 }
 
@@ -506,15 +560,60 @@ async fn candidates(State(state): State<AppState>, Auth(actor): Auth) -> ApiResu
     Ok(Json(json!({"candidates": items, "count": items.len()})))
 }
 
-async fn members(State(state): State<AppState>, Auth(actor): Auth) -> ApiResult<Json<Value>> {
-    let items: Vec<Value> = state
-        .store
-        .cab_members(&actor)
-        .await?
+/// `GET /api/v2/cab/members[?status=active|ended]`; `active_count` is the
+/// board's size (§12 aims for 5–7).
+async fn members(
+    State(state): State<AppState>,
+    Auth(actor): Auth,
+    params: Params,
+) -> ApiResult<Json<Value>> {
+    let status = match params.get("status") {
+        None => None,
+        Some(s @ ("active" | "ended")) => Some(s),
+        Some(s) => {
+            return Err(ApiError::bad_request(format!(
+                "status: {s} is not active or ended"
+            )));
+        }
+    };
+    let all = state.store.cab_members(&actor).await?;
+    let active = all.iter().filter(|m| m.status == "active").count();
+    let items: Vec<Value> = all
         .iter()
+        .filter(|m| status.is_none_or(|s| m.status == s))
         .map(member_json)
         .collect();
-    Ok(Json(json!({"cab_members": items, "count": items.len()})))
+    Ok(Json(
+        json!({"cab_members": items, "count": items.len(), "active_count": active}),
+    ))
+}
+
+/// `POST /api/v2/cab/members/{id}/end` with
+/// `{"cab_member": {"reason", "ended_on": "YYYY-MM-DD"}}` (today by default).
+async fn end_member(
+    State(state): State<AppState>,
+    Auth(actor): Auth,
+    Id(id): Id,
+    JsonBody(body): JsonBody,
+) -> ApiResult<Json<Value>> {
+    let mut r = Reader::new(envelope(&body, "cab_member")?, "cab_member")?;
+    let reason = r.text("reason").flatten();
+    let ended_on = r.parsed("ended_on", parse_date).flatten();
+    if reason.as_deref().is_none_or(|s| s.trim().is_empty()) {
+        r.error("reason", "is required");
+    }
+    r.finish()?;
+    let m = state
+        .store
+        .end_cab_member(
+            &actor,
+            id,
+            ended_on,
+            reason.as_deref().unwrap_or_default(),
+            state.now(),
+        )
+        .await?;
+    Ok(Json(json!({"cab_member": member_json(&m)})))
 }
 
 /// `{"cab_member": {"organization_id", "user_id", "term_start", "reference"}}`.
@@ -631,6 +730,20 @@ async fn held(
     let m = state
         .store
         .hold_cab_meeting(&actor, id, summary, state.now())
+        .await?;
+    Ok(Json(json!({"cab_meeting": meeting_json(&m)})))
+}
+
+/// `POST /api/v2/cab/meetings/{id}/follow_ups`: re-runs a held meeting's
+/// per-member follow-ups, making only the missing ones.
+async fn follow_ups(
+    State(state): State<AppState>,
+    Auth(actor): Auth,
+    Id(id): Id,
+) -> ApiResult<Json<Value>> {
+    let m = state
+        .store
+        .rerun_cab_follow_ups(&actor, id, state.now())
         .await?;
     Ok(Json(json!({"cab_meeting": meeting_json(&m)})))
 }

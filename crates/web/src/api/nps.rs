@@ -1,7 +1,8 @@
-//! The NPS program's staff API (policies.md §10; rules and decisions in
-//! `steward_store::surveys`): campaigns, sending, the one reminder, the
-//! campaign report and the four-quarter trend. The public survey pages are
-//! in `crate::survey`.
+//! The survey program's staff API (policies.md §10; rules and decisions in
+//! `steward_store::surveys` and `steward_domain::pulse`): NPS and weekly
+//! pulse campaigns (`kind`), editing a draft, sending, the one reminder,
+//! closing, the campaign report (its shape follows the kind) and the
+//! four-quarter NPS trend. The public survey pages are in `crate::survey`.
 
 use axum::{
     Json,
@@ -13,25 +14,29 @@ use axum::{
 use serde_json::{Value, json};
 use steward_domain::{
     nps::{Category, Tally},
-    survey::{Audience, Quarter},
-    time::{format_unix, parse_rfc3339},
+    pulse,
+    survey::{Audience, CampaignKind, Quarter},
+    time::{Month, format_unix, parse_rfc3339},
 };
-use steward_store::surveys::{Campaign, NewCampaign, NpsReport};
+use steward_store::surveys::{
+    Campaign, CampaignEdit, NewCampaign, NpsReport, PulseReport, PulseText, ThemeCount,
+};
 
 use super::{Routes, base, created};
 use crate::{
     AppState,
     error::{ApiError, ApiResult},
-    extract::{Auth, Id, JsonBody},
+    extract::{Auth, Id, JsonBody, Params},
     input::{Reader, envelope},
 };
 
 pub(super) fn routes() -> Routes {
     vec![
         ("/api/v2/nps_campaigns", get(list).post(create)),
-        ("/api/v2/nps_campaigns/{id}", get(show)),
+        ("/api/v2/nps_campaigns/{id}", get(show).put(update)),
         ("/api/v2/nps_campaigns/{id}/send", post(send)),
         ("/api/v2/nps_campaigns/{id}/remind", post(remind)),
+        ("/api/v2/nps_campaigns/{id}/close", post(close)),
         ("/api/v2/nps_campaigns/{id}/report", get(report)),
         ("/api/v2/nps/trend", get(trend)),
     ]
@@ -40,6 +45,7 @@ pub(super) fn routes() -> Routes {
 fn campaign_json(c: &Campaign) -> Value {
     json!({
         "id": c.id,
+        "kind": c.kind.as_str(),
         "name": c.name,
         "quarter": c.quarter,
         "send_at": format_unix(c.send_at),
@@ -49,7 +55,16 @@ fn campaign_json(c: &Campaign) -> Value {
         "reminded_at": c.reminded_at.map(format_unix),
         "created_by": c.created_by,
         "created_at": format_unix(c.created_at),
+        "closed_at": c.closed_at.map(format_unix),
+        "follows_id": c.follows_id,
     })
+}
+
+fn themes_json(themes: &[ThemeCount]) -> Value {
+    themes
+        .iter()
+        .map(|t| json!({"id": t.id, "title": t.title, "accounts_count": t.accounts, "items_count": t.items}))
+        .collect()
 }
 
 fn tally_json(t: &Tally) -> Value {
@@ -94,43 +109,113 @@ fn report_json(r: &NpsReport) -> Value {
             })
         })
         .collect();
+    v["top_themes"] = themes_json(&r.top_themes);
     v
 }
 
-/// `{"nps_campaign": {"name", "quarter": "2026-Q4", "send_at": RFC 3339,
-/// "audience": {"account_statuses": [..], "tiers": [..]}}}`.
-fn parse(body: &Value, now: i64) -> ApiResult<NewCampaign> {
-    let mut r = Reader::new(envelope(body, "nps_campaign")?, "nps_campaign")?;
-    let name = r.line("name").flatten();
-    let quarter = r.parsed("quarter", Quarter::parse).flatten();
-    let send_at = r.parsed("send_at", parse_rfc3339).flatten();
-    let mut audience = Audience::default();
+fn texts_json(list: &[PulseText]) -> Value {
+    list.iter()
+        .map(|t| {
+            json!({
+                "response_id": t.response_id,
+                "organization_id": t.organization_id,
+                "organization": t.organization,
+                "user_id": t.user_id,
+                "name": t.name,
+                "text": t.text,
+                "answered_at": format_unix(t.answered_at),
+            })
+        })
+        .collect()
+}
+
+fn pulse_report_json(r: &PulseReport) -> Value {
+    json!({
+        "campaign": campaign_json(&r.campaign),
+        "sent": r.sent,
+        "responses": r.summary.responses,
+        "response_rate": r.response_rate,
+        "averages": {
+            "ease_of_use": r.summary.ease_of_use,
+            "meets_needs": r.summary.meets_needs,
+            "recommend": r.summary.recommend,
+        },
+        "recommend_nps": tally_json(&r.summary.tally),
+        "friction_points": texts_json(&r.friction_points),
+        "valuable_features": texts_json(&r.valuable_features),
+        "top_themes": themes_json(&r.top_themes),
+    })
+}
+
+/// `audience: {account_statuses, tiers}`, reported on `r` when malformed.
+fn audience(r: &mut Reader) -> ApiResult<Option<Audience>> {
     match r.raw("audience") {
-        None | Some(Value::Null) => {}
+        None | Some(Value::Null) => Ok(None),
         Some(a @ Value::Object(_)) => {
             let mut ar = Reader::new(a, "nps_campaign.audience")?;
             let statuses = ar.strings("account_statuses").unwrap_or_default();
             let tiers = ar.strings("tiers").unwrap_or_default();
             ar.finish()?;
             match Audience::parse(&statuses, &tiers) {
-                Ok(a) => audience = a,
-                Err(e) => r.error("audience", e.0),
+                Ok(a) => Ok(Some(a)),
+                Err(e) => {
+                    r.error("audience", e.0);
+                    Ok(None)
+                }
             }
         }
-        Some(_) => r.error("audience", "must be {account_statuses, tiers}"),
+        Some(_) => {
+            r.error("audience", "must be {account_statuses, tiers}");
+            Ok(None)
+        }
     }
-    if name.is_none() {
-        r.error("name", "is required");
-    }
-    if quarter.is_none() && !r.has("quarter") {
-        r.error("quarter", "is required (e.g. 2026-Q4)");
-    }
+}
+
+/// `{"nps_campaign": {"kind": "nps"|"pulse", "name", "quarter": "2026-Q4",
+/// "send_at": RFC 3339, "audience": {"account_statuses": [..], "tiers": [..]}}}`.
+/// An NPS campaign needs a name and a quarter and goes out at `send_at`
+/// (default now). A pulse campaign defaults to the next Tuesday 10:00 ET,
+/// named for its week, in the quarter of its send date.
+fn parse(body: &Value, now: i64) -> ApiResult<NewCampaign> {
+    let mut r = Reader::new(envelope(body, "nps_campaign")?, "nps_campaign")?;
+    let kind = r
+        .parsed("kind", CampaignKind::parse)
+        .flatten()
+        .unwrap_or(CampaignKind::Nps);
+    let name = r.line("name").flatten();
+    let quarter = r.parsed("quarter", Quarter::parse).flatten();
+    let send_at = r.parsed("send_at", parse_rfc3339).flatten();
+    let audience = audience(&mut r)?.unwrap_or_default();
+    let send_at = match (kind, send_at) {
+        (_, Some(t)) => t,
+        (CampaignKind::Nps, None) => now,
+        (CampaignKind::Pulse, None) => pulse::next_slot_after(now),
+    };
+    let (name, quarter) = match kind {
+        CampaignKind::Nps => {
+            if name.is_none() {
+                r.error("name", "is required");
+            }
+            if quarter.is_none() && !r.has("quarter") {
+                r.error("quarter", "is required (e.g. 2026-Q4)");
+            }
+            (name, quarter)
+        }
+        CampaignKind::Pulse => {
+            let m = Month::of_instant(send_at);
+            (
+                Some(name.unwrap_or_else(|| pulse::campaign_name(send_at))),
+                Some(quarter.unwrap_or(Quarter::of_month(m.year() as i32, m.number() as i8))),
+            )
+        }
+    };
     r.finish()?;
     match (name, quarter) {
         (Some(name), Some(quarter)) => Ok(NewCampaign {
+            kind,
             name,
             quarter,
-            send_at: send_at.unwrap_or(now),
+            send_at,
             audience,
         }),
         _ => Err(ApiError::invalid(vec![(
@@ -140,10 +225,40 @@ fn parse(body: &Value, now: i64) -> ApiResult<NewCampaign> {
     }
 }
 
-async fn list(State(state): State<AppState>, Auth(actor): Auth) -> ApiResult<Json<Value>> {
+/// `{"nps_campaign": {"name", "send_at", "audience"}}`, each optional.
+fn parse_edit(body: &Value) -> ApiResult<CampaignEdit> {
+    let mut r = Reader::new(envelope(body, "nps_campaign")?, "nps_campaign")?;
+    let name = r.line("name").flatten();
+    let send_at = r.parsed("send_at", parse_rfc3339).flatten();
+    let audience = audience(&mut r)?;
+    for fixed in ["kind", "quarter"] {
+        if r.has(fixed) {
+            r.error(fixed, "cannot be changed; create another campaign");
+        }
+    }
+    r.finish()?;
+    Ok(CampaignEdit {
+        name,
+        send_at,
+        audience,
+    })
+}
+
+/// `GET /api/v2/nps_campaigns[?kind=nps|pulse]`.
+async fn list(
+    State(state): State<AppState>,
+    Auth(actor): Auth,
+    params: Params,
+) -> ApiResult<Json<Value>> {
+    let kind = params
+        .get("kind")
+        .map(|k| {
+            CampaignKind::parse(k).map_err(|e| ApiError::bad_request(format!("kind: {}", e.0)))
+        })
+        .transpose()?;
     let items: Vec<Value> = state
         .store
-        .campaigns(&actor)
+        .campaigns(&actor, kind)
         .await?
         .iter()
         .map(campaign_json)
@@ -170,6 +285,29 @@ async fn show(
     Id(id): Id,
 ) -> ApiResult<Json<Value>> {
     let c = state.store.campaign(&actor, id).await?;
+    Ok(Json(json!({"nps_campaign": campaign_json(&c)})))
+}
+
+/// `PUT /api/v2/nps_campaigns/{id}`: a draft's name, send time and
+/// audience; 409 once sent or closed.
+async fn update(
+    State(state): State<AppState>,
+    Auth(actor): Auth,
+    Id(id): Id,
+    JsonBody(body): JsonBody,
+) -> ApiResult<Json<Value>> {
+    let edit = parse_edit(&body)?;
+    let c = state.store.update_campaign(&actor, id, edit).await?;
+    Ok(Json(json!({"nps_campaign": campaign_json(&c)})))
+}
+
+/// `POST /api/v2/nps_campaigns/{id}/close`: no more answers or reminders.
+async fn close(
+    State(state): State<AppState>,
+    Auth(actor): Auth,
+    Id(id): Id,
+) -> ApiResult<Json<Value>> {
+    let c = state.store.close_campaign(&actor, id, state.now()).await?;
     Ok(Json(json!({"nps_campaign": campaign_json(&c)})))
 }
 
@@ -206,8 +344,12 @@ async fn report(
     Auth(actor): Auth,
     Id(id): Id,
 ) -> ApiResult<Json<Value>> {
-    let r = state.store.nps_report(&actor, id).await?;
-    Ok(Json(json!({"report": report_json(&r)})))
+    let c = state.store.campaign(&actor, id).await?;
+    let report = match c.kind {
+        CampaignKind::Nps => report_json(&state.store.nps_report(&actor, id).await?),
+        CampaignKind::Pulse => pulse_report_json(&state.store.pulse_report(&actor, id).await?),
+    };
+    Ok(Json(json!({ "report": report })))
 }
 
 async fn trend(State(state): State<AppState>, Auth(actor): Auth) -> ApiResult<Json<Value>> {

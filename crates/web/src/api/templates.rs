@@ -1,5 +1,6 @@
 //! `/api/v2/templates`: the eleven communication templates of policies.md
-//! §16. Staff read them and preview them; admins edit them (`PUT`, checked
+//! §16 and the extra editable defaults (the feedback notices of §11,
+//! `feedback_decision` and `feedback_shipped`). Staff read them and preview them; admins edit them (`PUT`, checked
 //! against the template's schema: a syntax error or an unknown placeholder
 //! is a 422 naming the part, line and column) and reset them to the default
 //! (`DELETE`).

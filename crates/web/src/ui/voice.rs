@@ -17,7 +17,7 @@ use minijinja::{Value, context};
 use steward_domain::{
     feedback::{DecisionDraft, DecisionKind},
     nps::{Category, Tally},
-    survey::{Audience, Quarter},
+    survey::{Audience, CampaignKind, Quarter},
 };
 use steward_store::{StoreError, feedback::ItemFilter, surveys::NewCampaign};
 
@@ -64,7 +64,7 @@ async fn campaigns_page(
 ) -> Result<Response, UiError> {
     let store = &state.store;
     let list: Vec<Value> = store
-        .campaigns(&s.actor)
+        .campaigns(&s.actor, None)
         .await?
         .iter()
         .map(|c| {
@@ -134,6 +134,7 @@ async fn create_campaign(State(state): State<AppState>, p: Posted) -> Result<Res
         .create_campaign(
             &p.session.actor,
             NewCampaign {
+                kind: CampaignKind::Nps,
                 name,
                 quarter,
                 send_at: now,
