@@ -171,7 +171,7 @@ async fn csat_rating_rules_and_listing() {
 }
 
 /// The survey links e-mailed to `to`, newest first.
-async fn links_to(app: &TestApp, to: &str) -> Vec<String> {
+pub async fn links_to(app: &TestApp, to: &str) -> Vec<String> {
     app.store
         .list_outbox(Some("email"), 1000)
         .await
@@ -226,7 +226,7 @@ async fn page(app: &TestApp, path: &str) -> (u16, String) {
     (status, resp.text().await.unwrap())
 }
 
-async fn campaign(app: &TestApp, name: &str) -> i64 {
+pub async fn campaign(app: &TestApp, name: &str) -> i64 {
     app.post_json(
         "/api/v2/nps_campaigns.json",
         json!({"nps_campaign": {"name": name, "quarter": "2026-Q4", "send_at": "2026-11-02T14:00:00Z"}}),
@@ -236,7 +236,7 @@ async fn campaign(app: &TestApp, name: &str) -> i64 {
         .unwrap()
 }
 
-async fn send(app: &TestApp, id: i64) -> Value {
+pub async fn send(app: &TestApp, id: i64) -> Value {
     json_of(
         app.admin(
             Method::POST,

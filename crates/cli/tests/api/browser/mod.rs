@@ -19,6 +19,7 @@ mod dashboards;
 mod hub;
 mod kb;
 mod portal;
+mod survey;
 mod ticket;
 mod workspace;
 
