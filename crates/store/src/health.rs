@@ -424,34 +424,56 @@ impl Store {
         }
         // Billing tickets from finance contacts — the account's contacts
         // holding the finance role, tickets of that account — start from the
-        // contacts (`contact_roles (role, user_id)`, migration 17; for given
-        // accounts, their users), then read each contact's tickets through
+        // contacts, then read each contact's tickets through
         // `tickets_requester`: a busy account's other tickets are never
-        // read. The CROSS JOINs fix SQLite's join order (PostgreSQL plans
-        // them as inner joins); `+t.organization_id` keeps both engines off
-        // the account indexes, which would read all the account's recent
-        // tickets.
+        // read. For all accounts the contacts come from `contact_roles
+        // (role, user_id)` (migration 17). For given accounts, from their
+        // users, read first and named as a literal list: without table
+        // statistics PostgreSQL would otherwise start from every finance
+        // contact of every account. The CROSS JOINs fix SQLite's join order;
+        // `+t.organization_id` keeps both engines off the account indexes,
+        // which would read all the account's recent tickets.
         let finance_from = match orgs {
-            Some(_) => "users u CROSS JOIN contact_roles c",
-            None => "contact_roles c CROSS JOIN users u",
+            Some(ids) => {
+                let users: Vec<i64> = sqlx::query(&format!(
+                    "SELECT id FROM users WHERE organization_id IN ({})",
+                    id_list(ids)
+                ))
+                .fetch_all(&mut *conn)
+                .await?
+                .iter()
+                .map(|r| r.try_get("id"))
+                .collect::<std::result::Result<_, _>>()?;
+                (!users.is_empty()).then(|| {
+                    format!(
+                        "users u CROSS JOIN contact_roles c CROSS JOIN tickets t WHERE u.id IN ({}) AND",
+                        id_list(&users)
+                    )
+                })
+            }
+            None => {
+                Some("contact_roles c CROSS JOIN users u CROSS JOIN tickets t WHERE".to_string())
+            }
         };
-        for (org, n) in counts(
-            conn,
-            &format!(
-                "SELECT u.organization_id AS org, COUNT(*) AS n FROM {finance_from} CROSS JOIN tickets t
-                 WHERE c.user_id = u.id AND c.role = 'finance_procurement' AND u.organization_id IS NOT NULL
-                   AND t.requester_id = u.id AND +t.organization_id = u.organization_id
-                   AND t.deleted = 0 AND t.created_at > $1
-                   AND t.group_id IN (SELECT id FROM groups WHERE id = {b} OR parent_id = {b}){} GROUP BY u.organization_id",
-                only("u.organization_id"),
-                b = crate::groups::BILLING_ADMIN
-            ),
-            since,
-        )
-        .await?
-        {
-            if let Some((f, _)) = out.get_mut(&org) {
-                f.billing_tickets_from_finance_30d = n;
+        if let Some(from) = finance_from {
+            for (org, n) in counts(
+                conn,
+                &format!(
+                    "SELECT u.organization_id AS org, COUNT(*) AS n FROM {from}
+                       c.user_id = u.id AND c.role = 'finance_procurement' AND u.organization_id IS NOT NULL
+                       AND t.requester_id = u.id AND +t.organization_id = u.organization_id
+                       AND t.deleted = 0 AND t.created_at > $1
+                       AND t.group_id IN (SELECT id FROM groups WHERE id = {b} OR parent_id = {b})
+                     GROUP BY u.organization_id",
+                    b = crate::groups::BILLING_ADMIN
+                ),
+                since,
+            )
+            .await?
+            {
+                if let Some((f, _)) = out.get_mut(&org) {
+                    f.billing_tickets_from_finance_30d = n;
+                }
             }
         }
 

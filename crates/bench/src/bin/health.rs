@@ -7,7 +7,10 @@
 //! contract dates spread over the cases the factor table looks at (final 90
 //! days, renewal past due, multi-year, one-year), one end user each, and
 //! tickets over the last 180 days through `bulk_create_tickets_tx`, skewed
-//! so a few accounts hold many (the busiest about 4–5 %). A fraction of
+//! so a few accounts hold many (the busiest about 4–5 %). A quarter of the
+//! accounts (the busiest among them) also have a finance contact
+//! (`finance_procurement`) with three billing tickets over the last 60
+//! days, so the finance-billing factor has something to find. A fraction of
 //! the accounts also get measurements (DAU, training completion, NPS now
 //! and a month ago, uptime), business reviews and sponsor calls, expansion
 //! opportunities, escalations and CSM risk flags, written with set-based SQL
@@ -128,8 +131,13 @@ fn contract(i: usize, today: Date, rng: &mut Rng) -> anyhow::Result<(Date, Date,
     })
 }
 
-/// One account and its end user; returns (organization, user).
-async fn seed_account(store: &Store, i: usize, now: i64) -> anyhow::Result<(i64, i64)> {
+/// One account and its end user, and for one account in four a finance
+/// contact; returns (organization, user, finance contact).
+async fn seed_account(
+    store: &Store,
+    i: usize,
+    now: i64,
+) -> anyhow::Result<(i64, i64, Option<i64>)> {
     let mut rng = Rng(i as u64 + 1);
     let today = Date::strptime("%Y-%m-%d", &NOW[..10])?;
     let (start, end, renewal) = contract(i, today, &mut rng)?;
@@ -162,7 +170,24 @@ async fn seed_account(store: &Store, i: usize, now: i64) -> anyhow::Result<(i64,
             created,
         )
         .await?;
-    Ok((org.id, user.id))
+    let finance = if i.is_multiple_of(4) {
+        let f = store
+            .create_user(
+                UserInput {
+                    name: Some(format!("Finance {i:05}")),
+                    email: Some(email(&format!("finance{i}@account{i}.example"))?),
+                    role: Some(Role::EndUser),
+                    organization_id: Some(Some(org.id)),
+                    ..Default::default()
+                },
+                created,
+            )
+            .await?;
+        Some(f.id)
+    } else {
+        None
+    };
+    Ok((org.id, user.id, finance))
 }
 
 /// Set-based extras for a fraction of the accounts: measurements,
@@ -338,7 +363,20 @@ async fn main() -> anyhow::Result<()> {
         accounts.extend(s.await??);
     }
     accounts.sort_unstable();
-    let accounts: Vec<(i64, i64)> = accounts.into_iter().map(|(_, a)| a).collect();
+    let finance: Vec<(i64, i64)> = accounts
+        .iter()
+        .filter_map(|(_, (org, _, f))| f.map(|f| (*org, f)))
+        .collect();
+    let accounts: Vec<(i64, i64)> = accounts
+        .into_iter()
+        .map(|(_, (org, user, _))| (org, user))
+        .collect();
+    store
+        .execute_raw(
+            "INSERT INTO contact_roles (user_id, role)
+             SELECT id, 'finance_procurement' FROM users WHERE name LIKE 'Finance %'",
+        )
+        .await?;
     let accounts_secs = started.elapsed().as_secs_f64();
 
     // Tickets: account index ⌊N·u³⌋ puts about (1/N)^(1/3) of them on the
@@ -380,6 +418,33 @@ async fn main() -> anyhow::Result<()> {
         store.commit(tx).await?;
         made += n;
     }
+    // Three billing tickets per finance contact over the last 60 days.
+    let finance_tickets: Vec<BulkTicket> = finance
+        .iter()
+        .flat_map(|&(org, user)| (0..3).map(move |k| (org, user, k)))
+        .map(|(org, user, k)| BulkTicket {
+            subject: format!("Invoice question {k}"),
+            description: "The invoice does not match the order form.".into(),
+            requester_id: user,
+            comment_author_id: user,
+            organization_id: Some(org),
+            group_id: Some(steward_store::groups::BILLING_ADMIN),
+            assignee_id: None,
+            priority: Priority::Normal,
+            status: Status::Open,
+            ticket_type: None,
+            tags: vec!["bench".into()],
+            via: Via::Api,
+            created_at: now - rng.range(60, 60 * DAY),
+        })
+        .collect();
+    for chunk in finance_tickets.chunks(args.batch.max(1)) {
+        let mut tx = store.begin().await?;
+        store
+            .bulk_create_tickets_tx(&mut tx, actor.id(), chunk)
+            .await?;
+        store.commit(tx).await?;
+    }
     let tickets_secs = started.elapsed().as_secs_f64();
     let started = Instant::now();
     seed_extras(&store, actor.id(), now).await?;
@@ -395,8 +460,14 @@ async fn main() -> anyhow::Result<()> {
     println!(
         "seeded {} accounts in {accounts_secs:.1} s, {} tickets in {tickets_secs:.1} s ({:.0}/s), extras in {extras_secs:.1} s",
         accounts.len(),
-        args.tickets,
-        args.tickets as f64 / tickets_secs
+        args.tickets + finance_tickets.len(),
+        (args.tickets + finance_tickets.len()) as f64 / tickets_secs
+    );
+    println!(
+        "  finance contacts: {} (the busiest account's included: {}), {} billing tickets from them",
+        finance.len(),
+        finance.iter().any(|(org, _)| *org == accounts[busiest.0].0),
+        finance_tickets.len()
     );
     println!(
         "  tickets per account: busiest {} (account {}), p99 {}, median {}, accounts without tickets {}",
