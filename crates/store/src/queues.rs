@@ -23,6 +23,9 @@ use crate::{
 /// Statuses a queue shows.
 const UNSOLVED: &str = "t.status IN ('new', 'open', 'pending', 'hold')";
 
+/// How far back "recently solved" reaches: 7 days.
+pub const RECENTLY_SOLVED_SECS: i64 = 7 * 86_400;
+
 /// Which tickets a queue shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum View {
@@ -37,7 +40,8 @@ pub enum View {
     BreachingSoon,
     /// Every unsolved ticket the viewer may read.
     AllUnsolved,
-    /// Recently solved.
+    /// Solved or closed in the last [`RECENTLY_SOLVED_SECS`] (Zendesk's
+    /// "Recently solved tickets": the last 7 days).
     Solved,
 }
 
@@ -80,8 +84,33 @@ pub struct QueuePage {
     pub has_more: bool,
 }
 
+impl QueueSort {
+    /// The `tickets_open_*` index (migration 21) that holds every unsolved
+    /// ticket in this order.
+    fn open_index(self) -> &'static str {
+        match self {
+            QueueSort::UpdatedDesc => "tickets_open_updated",
+            QueueSort::CreatedAsc => "tickets_open_created",
+            QueueSort::Priority => "tickets_open_priority",
+            QueueSort::Id => "tickets_open_id",
+        }
+    }
+}
+
 impl Store {
     /// One page (1-based) of a queue.
+    ///
+    /// Each view reads along one of migration 21's partial indexes of
+    /// unsolved tickets: "all unsolved" along the index of its sort order
+    /// (the page is that index's first rows), "mine" and "unassigned" along
+    /// `tickets_open_assignee`, a group along `tickets_open_group` (in
+    /// their default order the page is again the first rows; another sort
+    /// orders the view's own tickets, which is one agent's or one group's
+    /// workload, not the help desk's). SQLite is told the index with
+    /// `INDEXED BY`: without statistics its planner prefers the equality on
+    /// `tickets_status_priority` and sorts every unsolved ticket. "Breaching
+    /// soon" walks the SLA due instants in order (`ticket_metrics_due`),
+    /// keeping each ticket's soonest.
     pub async fn queue(
         &self,
         actor: &Actor,
@@ -89,6 +118,7 @@ impl Store {
         sort: QueueSort,
         page: u32,
         per_page: u32,
+        now: i64,
     ) -> Result<QueuePage> {
         let per_page = per_page.clamp(1, 100) as i64;
         let offset = (page.max(1) as i64 - 1) * per_page;
@@ -97,33 +127,66 @@ impl Store {
             "t.deleted = 0".to_string(),
             actor.ticket_condition(&mut args),
         ];
-        let mut from = "tickets t".to_string();
         let mut order = sort.sql().to_string();
-        match view {
+        let index = match view {
             View::Mine => {
                 conds.push(UNSOLVED.into());
                 conds.push(format!("t.assignee_id = {}", args.int(actor.user.id)));
+                Some("tickets_open_assignee")
             }
             View::Unassigned => {
                 conds.push(UNSOLVED.into());
                 conds.push("t.assignee_id IS NULL".into());
+                Some("tickets_open_assignee")
             }
             View::Group(g) => {
                 conds.push(UNSOLVED.into());
                 conds.push(format!("t.group_id = {}", args.int(g)));
+                Some("tickets_open_group")
             }
-            View::AllUnsolved => conds.push(UNSOLVED.into()),
-            View::Solved => conds.push("t.status IN ('solved', 'closed')".into()),
+            View::AllUnsolved => {
+                conds.push(UNSOLVED.into());
+                Some(sort.open_index())
+            }
+            View::Solved => {
+                conds.push("t.status IN ('solved', 'closed')".into());
+                conds.push(format!(
+                    "t.solved_at >= {}",
+                    args.int(now - RECENTLY_SOLVED_SECS)
+                ));
+                // Newest activity first: backwards along `updated_at` until
+                // a page is found; another order sorts the week's solved
+                // tickets, a range of `tickets_solved`.
+                Some(if sort == QueueSort::UpdatedDesc {
+                    "tickets_updated"
+                } else {
+                    "tickets_solved"
+                })
+            }
             View::BreachingSoon => {
                 conds.push(UNSOLVED.into());
-                // The soonest due instant per ticket, read along the index.
-                from = "(SELECT ticket_id, MIN(next_due) AS due FROM ticket_metrics
-                         WHERE next_due IS NOT NULL GROUP BY ticket_id) d
-                        JOIN tickets t ON t.id = d.ticket_id"
-                    .into();
-                order = "d.due, t.id".into();
+                // Each ticket once, at its soonest due instant: a clock
+                // counts unless the same ticket has one due sooner (ties
+                // broken by metric and instance), a primary-key probe.
+                conds.push(
+                    "m.next_due IS NOT NULL AND NOT EXISTS (
+                        SELECT 1 FROM ticket_metrics e
+                        WHERE e.ticket_id = m.ticket_id AND e.next_due IS NOT NULL
+                        AND (e.next_due < m.next_due OR (e.next_due = m.next_due
+                             AND (e.metric < m.metric OR (e.metric = m.metric AND e.instance < m.instance)))))"
+                        .into(),
+                );
+                order = "m.next_due, t.id".into();
+                None
             }
-        }
+        };
+        let from = match view {
+            View::BreachingSoon => format!(
+                "{} JOIN tickets t ON t.id = m.ticket_id",
+                self.indexed("ticket_metrics m", Some("ticket_metrics_due"))
+            ),
+            _ => self.indexed("tickets t", index),
+        };
         let sql = format!(
             "SELECT {TICKET_COLUMNS} FROM {from} WHERE {} ORDER BY {order} LIMIT {} OFFSET {offset}",
             and_all(&conds),

@@ -188,8 +188,28 @@ async fn main() -> anyhow::Result<()> {
             Box::new(|_| "/queue?view=all&sort=priority".into()),
         ),
         (
+            "queue: oldest first".into(),
+            Box::new(|_| "/queue?view=all&sort=created".into()),
+        ),
+        (
+            "queue: newest ticket first".into(),
+            Box::new(|_| "/queue?view=all&sort=id".into()),
+        ),
+        (
             "queue: breaching soon".into(),
             Box::new(|_| "/queue?view=breaching".into()),
+        ),
+        (
+            "queue: recently solved".into(),
+            Box::new(|_| "/queue?view=solved".into()),
+        ),
+        (
+            "queue: recently solved by priority".into(),
+            Box::new(|_| "/queue?view=solved&sort=priority".into()),
+        ),
+        (
+            "queue: all unsolved, page 20".into(),
+            Box::new(|_| "/queue?view=all&page=20".into()),
         ),
         (
             "ticket page".into(),
@@ -200,6 +220,10 @@ async fn main() -> anyhow::Result<()> {
             Box::new(|r| format!("/accounts/{}", r.pick(&org_ids))),
         ),
         ("account list".into(), Box::new(|_| "/accounts".into())),
+        (
+            "account list, page 50".into(),
+            Box::new(|_| "/accounts?page=50".into()),
+        ),
         ("search".into(), Box::new(|_| "/search?q=webhook".into())),
     ];
     for d in &dashboards {

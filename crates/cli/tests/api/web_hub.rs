@@ -615,6 +615,245 @@ async fn the_project_page_draws_milestones_and_lists_tasks_and_risks() {
     assert_eq!(status, StatusCode::NOT_FOUND);
 }
 
+/// The project page's forms: a risk added and moved along its workflow, a
+/// decision recorded (a level below what its impact needs refused), hours
+/// logged against a role of the plan; each refusal a 4xx that stores
+/// nothing, and a viewer refused every one.
+#[tokio::test]
+async fn risks_decisions_and_hours_are_recorded_from_the_project_page() {
+    let Seeded { app, project, .. } = seed().await;
+    let (mut web, csrf) = admin_web(&app).await;
+    let page = format!("/projects/{project}");
+    let (_, html, _) = web.get(&page).await;
+    for summary in ["Add a risk", "Record a decision", "Log hours"] {
+        assert!(
+            html.contains(&format!("<summary>{summary}</summary>")),
+            "{summary}"
+        );
+    }
+    let count = |v: Value, key: &str| v[key].as_array().unwrap().len();
+    let risks_before = count(
+        app.get_json(&format!("/api/v2/projects/{project}/risks.json"))
+            .await,
+        "risks",
+    );
+
+    // A risk: refused without a title or with an unknown type, then added.
+    let path = format!("/projects/{project}/risks");
+    for bad in [
+        vec![
+            ("type", "technical"),
+            ("probability", "high"),
+            ("impact", "high"),
+        ],
+        vec![
+            ("title", "X"),
+            ("type", "cosmic"),
+            ("probability", "high"),
+            ("impact", "high"),
+        ],
+        vec![
+            ("title", "X"),
+            ("type", "technical"),
+            ("probability", "certain"),
+            ("impact", "high"),
+        ],
+    ] {
+        let mut form = vec![("csrf", csrf.as_str())];
+        form.extend(bad);
+        let (status, html, _) = web.post(&path, &form).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{html}");
+    }
+    let (status, _, _) = web
+        .post(
+            &path,
+            &[
+                ("title", "No CSRF"),
+                ("type", "budget"),
+                ("probability", "low"),
+                ("impact", "low"),
+            ],
+        )
+        .await;
+    assert!(status.is_client_error());
+    let (status, body, location) = web
+        .post(
+            &path,
+            &[
+                ("csrf", &csrf),
+                ("title", "Customer IT freeze in December"),
+                ("type", "timeline"),
+                ("probability", "high"),
+                ("impact", "medium"),
+                ("mitigation", "Front-load the SSO work"),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "{body}");
+    assert_eq!(
+        location.as_deref(),
+        Some(&*format!("{page}?done=risk#risks"))
+    );
+    let risks = app
+        .get_json(&format!("/api/v2/projects/{project}/risks.json"))
+        .await;
+    assert_eq!(count(risks.clone(), "risks"), risks_before + 1);
+    let added = risks["risks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["title"] == "Customer IT freeze in December")
+        .unwrap()
+        .clone();
+    assert_eq!(added["type"], "timeline");
+    assert_eq!(added["mitigation"], "Front-load the SSO work");
+    let rid = added["id"].as_i64().unwrap();
+    let (_, html, _) = web.get(location.as_deref().unwrap()).await;
+    assert!(html.contains("Customer IT freeze in December"));
+    assert!(html.contains("The risk registry was updated."));
+    // Its workflow: escalated, then a status that does not exist.
+    let status_path = format!("/projects/{project}/risks/{rid}/status");
+    let (status, _, _) = web
+        .post(&status_path, &[("csrf", &csrf), ("status", "escalated")])
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (status, _, _) = web
+        .post(&status_path, &[("csrf", &csrf), ("status", "forgotten")])
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    let (status, _, _) = web
+        .post(
+            &format!("/projects/{project}/risks/999999/status"),
+            &[("csrf", &csrf), ("status", "resolved")],
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let risks = app
+        .get_json(&format!("/api/v2/projects/{project}/risks.json"))
+        .await;
+    let r = risks["risks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"] == rid)
+        .unwrap();
+    assert_eq!(r["status"], "escalated");
+
+    // A decision that moves go-live by 10 days needs more than L1.
+    let path = format!("/projects/{project}/decisions");
+    let decision = |level: &'static str, days: &'static str| {
+        vec![
+            ("title", "Phase the rollout"),
+            ("decision", "Two waves of depots"),
+            ("rationale", "Fewer depots at once"),
+            ("decided_by", "Dana Reyes"),
+            ("decided_on", "2026-12-01"),
+            ("timeline_impact_days", days),
+            ("level", level),
+        ]
+    };
+    let mut form = vec![("csrf", csrf.as_str())];
+    form.extend(decision("L1", "10"));
+    let (status, html, _) = web.post(&path, &form).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(html.contains("level"), "{html}");
+    let mut form = vec![("csrf", csrf.as_str())];
+    form.extend(decision("", "ten"));
+    let (status, _, _) = web.post(&path, &form).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    let decisions = app
+        .get_json(&format!("/api/v2/projects/{project}/decisions.json"))
+        .await;
+    assert_eq!(
+        count(decisions, "decisions"),
+        0,
+        "nothing stored by a refusal"
+    );
+    let mut form = vec![("csrf", csrf.as_str())];
+    form.extend(decision("", "10"));
+    let (status, body, _) = web.post(&path, &form).await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "{body}");
+    let decisions = app
+        .get_json(&format!("/api/v2/projects/{project}/decisions.json"))
+        .await;
+    assert_eq!(count(decisions.clone(), "decisions"), 1);
+    assert_ne!(
+        decisions["decisions"][0]["level"], "L1",
+        "the level its impact needs"
+    );
+    assert_eq!(decisions["decisions"][0]["decided_on"], "2026-12-01");
+    let (_, html, _) = web.get(&page).await;
+    assert!(html.contains("Two waves of depots"));
+
+    // Hours against a role of the plan; another role or 200 hours refused.
+    let roles = app
+        .get_json(&format!("/api/v2/projects/{project}/hours.json"))
+        .await["hours"]["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["role"].as_str().unwrap().to_string())
+        .collect::<Vec<_>>();
+    let role = roles.first().expect("the plan budgets roles").clone();
+    let path = format!("/projects/{project}/hours");
+    for (r, h) in [
+        ("Astronaut", "2"),
+        (role.as_str(), "200"),
+        (role.as_str(), "lots"),
+    ] {
+        let (status, _, _) = web
+            .post(&path, &[("csrf", &csrf), ("role", r), ("hours", h)])
+            .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{r} {h}");
+    }
+    let (status, body, _) = web
+        .post(
+            &path,
+            &[
+                ("csrf", &csrf),
+                ("role", &role),
+                ("hours", "2.5"),
+                ("logged_on", "2026-12-07"),
+                ("note", "Kickoff prep"),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "{body}");
+    let entries = app
+        .get_json(&format!("/api/v2/projects/{project}/hours.json"))
+        .await["hours"]["entries"]
+        .clone();
+    assert_eq!(entries.as_array().unwrap().len(), 1);
+    assert_eq!(entries[0]["hours"], 2.5);
+    assert_eq!(entries[0]["role"], role.as_str());
+
+    // A viewer sees no form and is refused each one.
+    let (mut viewer, vcsrf) = web_as(&app, Role::Viewer).await;
+    let (_, html, _) = viewer.get(&page).await;
+    assert!(!html.contains("Add a risk") && !html.contains("Log hours"));
+    for (path, form) in [
+        (
+            format!("/projects/{project}/risks"),
+            vec![
+                ("title", "V"),
+                ("type", "budget"),
+                ("probability", "low"),
+                ("impact", "low"),
+            ],
+        ),
+        (
+            format!("/projects/{project}/hours"),
+            vec![("role", role.as_str()), ("hours", "1")],
+        ),
+        (status_path.clone(), vec![("status", "resolved")]),
+    ] {
+        let mut f = vec![("csrf", vcsrf.as_str())];
+        f.extend(form);
+        let (status, _, _) = viewer.post(&path, &f).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{path}");
+    }
+}
+
 fn emails_for(outbox: &Value, rid: i64) -> usize {
     outbox["outbox"]
         .as_array()

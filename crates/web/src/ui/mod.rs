@@ -17,6 +17,7 @@ mod dashboards;
 mod kb;
 mod page;
 mod portal;
+mod project_forms;
 mod projects;
 mod queue;
 mod search;
@@ -53,6 +54,7 @@ pub(crate) fn routes() -> Router<AppState> {
         .merge(dashboards::routes())
         .merge(accounts::routes())
         .merge(projects::routes())
+        .merge(project_forms::routes())
         .merge(admin::routes())
         .merge(kb::routes())
         .route("/static/app.css", get(css))

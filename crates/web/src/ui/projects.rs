@@ -21,7 +21,9 @@ use axum::{
 use jiff::civil::Date;
 use minijinja::{Value, context};
 use steward_domain::{
-    project::{MilestoneStatus, PhaseDef, ProjectStatus},
+    project::{
+        DecisionLevel, Likelihood, MilestoneStatus, PhaseDef, ProjectStatus, RiskKind, RiskStatus,
+    },
     status_report::{self, Format, Notes},
     task::TaskStatus,
 };
@@ -420,7 +422,7 @@ async fn show(
         .iter()
         .map(|r| {
             context! {
-                title => r.title.clone(), kind => r.kind.as_str(), probability => r.probability.as_str(),
+                id => r.id, title => r.title.clone(), kind => r.kind.as_str(), probability => r.probability.as_str(),
                 impact => r.impact.as_str(), score => r.score(), rag => r.rag().as_str(),
                 status => r.status.as_str(), mitigation => r.mitigation.clone(), owner => name(r.owner_id),
             }
@@ -503,7 +505,20 @@ async fn show(
         Some("task") => Some("The task was updated."),
         Some("check") => Some("The checklist item was updated."),
         Some("handoff") => Some("The handoff was updated."),
+        Some("risk") => Some("The risk registry was updated."),
+        Some("decision") => Some("The decision was recorded."),
+        Some("hours") => Some("The hours were logged."),
         _ => None,
+    };
+    // The choices of the page's forms (project_forms.rs).
+    let choices = context! {
+        risk_kinds => RiskKind::ALL.iter().map(|k| k.as_str()).collect::<Vec<_>>(),
+        likelihoods => Likelihood::ALL.iter().map(|k| k.as_str()).collect::<Vec<_>>(),
+        risk_statuses => RiskStatus::ALL.iter().map(|k| k.as_str()).collect::<Vec<_>>(),
+        decision_levels => DecisionLevel::ALL.iter().map(|l| context! { key => l.as_str(), deciders => l.deciders() }).collect::<Vec<_>>(),
+        roles => p.template.resources.iter().map(|r| r.role.clone()).collect::<Vec<_>>(),
+        phases => p.template.phases.iter().map(|ph| context! { number => ph.number, name => ph.name.clone() }).collect::<Vec<_>>(),
+        today => utc_date(now).to_string(),
     };
     page(
         &s,
@@ -532,7 +547,7 @@ async fn show(
             milestones => ms_rows, task_phases, risks, decisions, hours,
             hours_total => context! { budget => format!("{tb:.1}"), actual => format!("{ta:.1}") },
             readiness, handoffs, reports, moves, criteria,
-            can_write => actor.role().can_write(), commercials,
+            can_write => actor.role().can_write(), commercials, choices,
             week => this_friday(utc_date(now)).to_string(),
         },
     )

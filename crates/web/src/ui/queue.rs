@@ -93,7 +93,9 @@ pub async fn show(
         .max(1);
     let now = state.now();
     let store = &state.store;
-    let q = store.queue(&s.actor, view, sort, page_no, PER_PAGE).await?;
+    let q = store
+        .queue(&s.actor, view, sort, page_no, PER_PAGE, now)
+        .await?;
     let ids: Vec<i64> = q.tickets.iter().map(|t| t.id).collect();
     let badges = store.sla_badges(&ids, now).await?;
     let mut user_ids: Vec<i64> = q
