@@ -39,3 +39,15 @@ CREATE INDEX tickets_open_group ON tickets (group_id, updated_at, id)
 -- alone, listed newest first on the account page.
 CREATE INDEX tickets_open_organization ON tickets (organization_id, updated_at, id)
     WHERE deleted = 0 AND status IN ('new', 'open', 'pending', 'hold');
+
+-- "Recently solved" in another order than its default sorts the week's
+-- solved tickets: migration 19's index of solves, widened by what that
+-- view filters and sorts on, serves it alone (the dashboards read the
+-- same index by its leading columns, as before).
+DROP INDEX tickets_solved;
+CREATE INDEX tickets_solved ON tickets (solved_at, deleted, organization_id, created_at, status, priority, updated_at);
+
+-- The account page's timeline lists the account's latest solves: read
+-- backwards along this range instead of sorting every ticket the account
+-- ever had (46,511 for the busiest account of the benchmark).
+CREATE INDEX tickets_org_solved ON tickets (organization_id, deleted, solved_at);

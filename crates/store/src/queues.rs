@@ -149,11 +149,14 @@ impl Store {
                 Some(sort.open_index())
             }
             View::Solved => {
+                let since = now - RECENTLY_SOLVED_SECS;
                 conds.push("t.status IN ('solved', 'closed')".into());
-                conds.push(format!(
-                    "t.solved_at >= {}",
-                    args.int(now - RECENTLY_SOLVED_SECS)
-                ));
+                conds.push(format!("t.solved_at >= {}", args.int(since)));
+                // Solving a ticket updates it, so its `updated_at` is at
+                // least its `solved_at`: the bound that stops the walk
+                // below at the week's start when fewer than a page of
+                // tickets were solved.
+                conds.push(format!("t.updated_at >= {}", args.int(since)));
                 // Newest activity first: backwards along `updated_at` until
                 // a page is found; another order sorts the week's solved
                 // tickets, a range of `tickets_solved`.
@@ -187,16 +190,39 @@ impl Store {
             ),
             _ => self.indexed("tickets t", index),
         };
+        // The page's ids first, then its rows: what is sorted or skipped
+        // is an id and its sort keys (from the index alone where the index
+        // covers them), never a whole ticket with its description.
         let sql = format!(
-            "SELECT {TICKET_COLUMNS} FROM {from} WHERE {} ORDER BY {order} LIMIT {} OFFSET {offset}",
+            "SELECT t.id FROM {from} WHERE {} ORDER BY {order} LIMIT {} OFFSET {offset}",
             and_all(&conds),
             per_page + 1
         );
         let mut conn = self.reader().await?;
+        let mut ids = args
+            .bind(sqlx::query(&sql))
+            .fetch_all(&mut *conn)
+            .await?
+            .iter()
+            .map(|r| r.try_get::<i64, _>("id"))
+            .collect::<std::result::Result<Vec<_>, _>>()?;
+        let has_more = ids.len() as i64 > per_page;
+        ids.truncate(per_page as usize);
+        if ids.is_empty() {
+            return Ok(QueuePage {
+                tickets: Vec::new(),
+                has_more,
+            });
+        }
+        let mut args = Args::default();
+        let sql = format!(
+            "SELECT {TICKET_COLUMNS} FROM tickets t WHERE t.id IN ({})",
+            args.ints(&ids)
+        );
         let rows = args.bind(sqlx::query(&sql)).fetch_all(&mut *conn).await?;
-        let has_more = rows.len() as i64 > per_page;
-        let rows = &rows[..rows.len().min(per_page as usize)];
-        let tickets = self.hydrate(&mut conn, rows).await?;
+        let mut tickets = self.hydrate(&mut conn, &rows).await?;
+        let rank: HashMap<i64, usize> = ids.iter().enumerate().map(|(i, id)| (*id, i)).collect();
+        tickets.sort_by_key(|t| rank.get(&t.id).copied());
         Ok(QueuePage { tickets, has_more })
     }
 

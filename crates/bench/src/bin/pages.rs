@@ -30,13 +30,14 @@ struct Args {
     /// Requests per page.
     #[arg(long, default_value_t = 200)]
     requests: usize,
+    /// Serve with the clock stopped at this instant (RFC 3339), such as the
+    /// `health-bench` data's 2026-11-24T12:00:00Z, so that "recently
+    /// solved", the SLA badges and the dashboards' periods meet the data.
+    #[arg(long)]
+    at: Option<String>,
 }
 
 const ADMIN: &str = "page-bench@steward.bench";
-
-fn now() -> i64 {
-    jiff::Timestamp::now().as_second()
-}
 
 fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
@@ -95,6 +96,15 @@ async fn sample_ticket_ids(store: &Store, admin: &Actor, n: usize) -> anyhow::Re
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
+    let clock = match &args.at {
+        Some(at) => steward_web::Clock::fixed(
+            at.parse::<jiff::Timestamp>()
+                .context("--at must be an RFC 3339 instant")?
+                .as_second(),
+        ),
+        None => steward_web::Clock::system(),
+    };
+    let now = || clock.now();
     let store = Store::connect(&args.database_url)
         .await
         .context("could not open the database")?;
@@ -132,11 +142,9 @@ async fn main() -> anyhow::Result<()> {
 
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let base = format!("http://{}", listener.local_addr()?);
-    tokio::spawn(steward_web::serve(
-        listener,
-        steward_web::AppState::new(store.clone()),
-        std::future::pending(),
-    ));
+    let mut state = steward_web::AppState::new(store.clone());
+    state.clock = clock.clone();
+    tokio::spawn(steward_web::serve(listener, state, std::future::pending()));
     let client = reqwest::Client::builder()
         .no_proxy()
         .redirect(reqwest::redirect::Policy::none())
@@ -242,13 +250,18 @@ async fn main() -> anyhow::Result<()> {
         let mut times = Vec::with_capacity(args.requests);
         let mut errors = 0;
         let mut first_error = None;
+        let mut slowest = (Duration::ZERO, String::new());
         for _ in 0..args.requests {
             let p = path(&mut rng);
             let started = Instant::now();
             let resp = get(p.clone()).await?;
             let status = resp.status();
             let _ = resp.bytes().await?;
-            times.push(started.elapsed());
+            let took = started.elapsed();
+            times.push(took);
+            if took > slowest.0 {
+                slowest = (took, p.clone());
+            }
             if !status.is_success() {
                 errors += 1;
                 first_error.get_or_insert(format!("{p} answered {status}"));
@@ -266,6 +279,9 @@ async fn main() -> anyhow::Result<()> {
         );
         if let Some(e) = first_error {
             println!("  first error: {e}");
+        }
+        if ms(slowest.0) > 100.0 {
+            println!("  slowest: {} ({:.1} ms)", slowest.1, ms(slowest.0));
         }
     }
     Ok(())
