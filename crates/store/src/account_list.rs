@@ -136,7 +136,7 @@ impl Store {
             "SELECT t.organization_id, COUNT(*) AS n FROM {}
              WHERE t.organization_id IN ({}) AND t.deleted = 0 AND t.status IN ('new', 'open', 'pending', 'hold')
              AND {} GROUP BY t.organization_id",
-            self.indexed("tickets t", Some("tickets_open_organization")),
+            self.indexed("tickets t", "tickets_open_organization"),
             targs.ints(&ids),
             actor.ticket_condition(&mut targs)
         );

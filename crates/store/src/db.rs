@@ -293,10 +293,10 @@ impl Store {
     /// queries whose right index SQLite's planner cannot tell without
     /// statistics (a partial index against an equality on a wider one).
     /// PostgreSQL's planner is left to choose.
-    pub(crate) fn indexed(&self, table: &str, index: Option<&str>) -> String {
-        match (self.dialect, index) {
-            (Dialect::Sqlite, Some(i)) => format!("{table} INDEXED BY {i}"),
-            _ => table.to_string(),
+    pub(crate) fn indexed(&self, table: &str, index: &str) -> String {
+        match self.dialect {
+            Dialect::Sqlite => format!("{table} INDEXED BY {index}"),
+            Dialect::Postgres => table.to_string(),
         }
     }
 

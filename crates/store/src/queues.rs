@@ -128,25 +128,26 @@ impl Store {
             actor.ticket_condition(&mut args),
         ];
         let mut order = sort.sql().to_string();
-        let index = match view {
+        let tickets_along = |index: &str| self.indexed("tickets t", index);
+        let from = match view {
             View::Mine => {
                 conds.push(UNSOLVED.into());
                 conds.push(format!("t.assignee_id = {}", args.int(actor.user.id)));
-                Some("tickets_open_assignee")
+                tickets_along("tickets_open_assignee")
             }
             View::Unassigned => {
                 conds.push(UNSOLVED.into());
                 conds.push("t.assignee_id IS NULL".into());
-                Some("tickets_open_assignee")
+                tickets_along("tickets_open_assignee")
             }
             View::Group(g) => {
                 conds.push(UNSOLVED.into());
                 conds.push(format!("t.group_id = {}", args.int(g)));
-                Some("tickets_open_group")
+                tickets_along("tickets_open_group")
             }
             View::AllUnsolved => {
                 conds.push(UNSOLVED.into());
-                Some(sort.open_index())
+                tickets_along(sort.open_index())
             }
             View::Solved => {
                 let since = now - RECENTLY_SOLVED_SECS;
@@ -160,7 +161,7 @@ impl Store {
                 // Newest activity first: backwards along `updated_at` until
                 // a page is found; another order sorts the week's solved
                 // tickets, a range of `tickets_solved`.
-                Some(if sort == QueueSort::UpdatedDesc {
+                tickets_along(if sort == QueueSort::UpdatedDesc {
                     "tickets_updated"
                 } else {
                     "tickets_solved"
@@ -180,15 +181,11 @@ impl Store {
                         .into(),
                 );
                 order = "m.next_due, t.id".into();
-                None
+                format!(
+                    "{} JOIN tickets t ON t.id = m.ticket_id",
+                    self.indexed("ticket_metrics m", "ticket_metrics_due")
+                )
             }
-        };
-        let from = match view {
-            View::BreachingSoon => format!(
-                "{} JOIN tickets t ON t.id = m.ticket_id",
-                self.indexed("ticket_metrics m", Some("ticket_metrics_due"))
-            ),
-            _ => self.indexed("tickets t", index),
         };
         // The page's ids first, then its rows: what is sorted or skipped
         // is an id and its sort keys (from the index alone where the index
