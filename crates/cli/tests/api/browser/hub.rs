@@ -1,6 +1,7 @@
 //! The customer pages in a real browser: the account 360 with its
 //! explained health and a logged call, the project page with its milestone
-//! chart, and a status report under review.
+//! chart and a risk added through its form, and a status report under
+//! review.
 
 use super::Browser;
 use crate::{
@@ -85,6 +86,23 @@ async fn a_csm_reviews_an_account_and_its_project() {
         .await;
         b.screenshot(&format!("project_{part}")).await;
     }
+
+    // Add a risk through the registry's form; it is listed after the page
+    // comes back, with its score.
+    b.click_css("#risks details summary").await;
+    b.fill("#risk-title", "Customer IT freeze in December")
+        .await;
+    b.fill("#risk-mitigation", "Front-load the SSO work").await;
+    let here = b.url().await;
+    b.click_css("#risks form[action$='/risks'] button[type=submit]")
+        .await;
+    let text = after_navigation(&mut b, &here, "The risk registry was updated.").await;
+    assert!(text.contains("Customer IT freeze in December"), "{text}");
+    assert!(
+        text.contains("Mitigation: Front-load the SSO work"),
+        "{text}"
+    );
+    b.check_accessibility().await;
 
     // Generate this week's report and look at it before sending.
     let here = b.url().await;
