@@ -273,6 +273,21 @@ impl Store {
 
     /// Spends a portal link and opens a session; `None` when the link is
     /// unknown, used or expired.
+    /// Whether a portal sign-in link would still sign in (unused, not
+    /// expired), without spending it: the confirmation page asks this, so
+    /// a mail scanner that opens links does not use them up.
+    pub async fn portal_link_is_open(&self, token: &str, now: i64) -> Result<bool> {
+        let mut conn = self.reader().await?;
+        let row = sqlx::query(
+            "SELECT 1 AS one FROM portal_links WHERE token_sha256 = $1 AND used_at IS NULL AND expires_at > $2",
+        )
+        .bind(token_digest(token))
+        .bind(now)
+        .fetch_optional(&mut *conn)
+        .await?;
+        Ok(row.is_some())
+    }
+
     pub async fn redeem_portal_link(&self, token: &str, now: i64) -> Result<Option<String>> {
         let mut tx = self.begin().await?;
         let row = sqlx::query(

@@ -33,6 +33,16 @@ pub fn link_path(payload: &Value) -> String {
     text[at..].split_whitespace().next().unwrap().to_string()
 }
 
+/// Opens a sign-in link (its confirmation page, which spends nothing) and
+/// presses its button; returns the button's answer.
+pub async fn follow_link(web: &mut Web, link: &str) -> (StatusCode, String, Option<String>) {
+    let (status, html, _) = web.get(link).await;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    assert!(html.contains(&format!("action=\"{link}\"")), "{html}");
+    let csrf = csrf_in(&html);
+    web.post(link, &[("csrf", &csrf)]).await
+}
+
 /// Asks for a link through the form and returns the page's answer.
 async fn ask(web: &mut Web, email: &str) -> (StatusCode, String) {
     let (_, html, _) = web.get("/portal/login").await;
@@ -48,7 +58,7 @@ async fn portal_sign_in(app: &TestApp, web: &mut Web, email: &str) -> String {
     let (status, body) = ask(web, email).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     let link = link_path(&links_for(app, email).await[0]);
-    let (status, body, location) = web.get(&link).await;
+    let (status, body, location) = follow_link(web, &link).await;
     assert_eq!(status, StatusCode::SEE_OTHER, "{body}");
     assert_eq!(location.as_deref(), Some("/portal"));
     let (status, html, _) = web.get("/portal").await;
@@ -115,9 +125,20 @@ async fn a_contact_signs_in_by_a_one_time_link() {
         before
     );
 
-    // The link signs in once.
+    // Opening the link (as a mail service's link scanner does) spends
+    // nothing; its button, posted without the page's CSRF token, neither.
     let link = link_path(&mails[0]);
-    let (status, _, location) = web.get(&link).await;
+    let mut scanner = Web::new(&app);
+    for _ in 0..2 {
+        let (status, html, _) = scanner.get(&link).await;
+        assert_eq!(status, StatusCode::OK, "{html}");
+        assert!(html.contains(">Sign in</button>"), "{html}");
+    }
+    let (status, _, _) = scanner.post(&link, &[("csrf", "forged")]).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert!(scanner.cookies.iter().all(|(k, _)| k != "steward_session"));
+    // The button signs in, once.
+    let (status, _, location) = follow_link(&mut web, &link).await;
     assert_eq!(status, StatusCode::SEE_OTHER);
     assert_eq!(location.as_deref(), Some("/portal"));
     let (status, html, _) = web.get("/portal").await;
@@ -131,6 +152,13 @@ async fn a_contact_signs_in_by_a_one_time_link() {
     let mut other = Web::new(&app);
     let (status, html, _) = other.get(&link).await;
     assert_eq!(status, StatusCode::GONE);
+    let csrf = csrf_in(&other.get("/portal/login").await.1);
+    let (status, _, _) = other.post(&link, &[("csrf", &csrf)]).await;
+    assert_eq!(
+        status,
+        StatusCode::GONE,
+        "a spent link cannot be posted again"
+    );
     assert!(html.contains("already been used or has expired"), "{html}");
     assert!(html.contains("href=\"/portal/login\""));
     assert!(other.cookies.iter().all(|(k, _)| k != "steward_session"));
@@ -183,7 +211,7 @@ async fn an_expired_link_is_refused_and_requests_are_throttled() {
 
     // The newest link works.
     let link = link_path(&links_for(&app, &email).await[0]);
-    let (status, _, location) = web.get(&link).await;
+    let (status, _, location) = follow_link(&mut web, &link).await;
     assert_eq!(status, StatusCode::SEE_OTHER);
     assert_eq!(location.as_deref(), Some("/portal"));
 
@@ -323,7 +351,7 @@ async fn a_contact_replies_and_opens_tickets_through_the_portal() {
     )
     .await;
     let link = link_path(&links_for(&app, &email).await[0]);
-    let (_, _, location) = web.get(&link).await;
+    let (_, _, location) = follow_link(&mut web, &link).await;
     assert_eq!(location.as_deref(), Some(next.as_str()));
     let (status, html, _) = web.get(&next).await;
     assert_eq!(status, StatusCode::OK);

@@ -42,6 +42,7 @@ const TEMPLATES: &[(&str, &str)] = templates![
     "dashboard.html",
     "portal_login.html",
     "portal_link.html",
+    "portal_confirm.html",
     "portal_tickets.html",
     "portal_ticket.html",
     "portal_new.html",

@@ -67,7 +67,7 @@ pub(crate) fn routes() -> Router<AppState> {
     Router::new()
         .route("/portal", get(tickets))
         .route("/portal/login", get(show_login).post(ask_link))
-        .route("/portal/login/{token}", get(redeem))
+        .route("/portal/login/{token}", get(confirm).post(redeem))
         .route("/portal/new", get(show_new).post(create))
         .route("/portal/tickets/{id}", get(ticket))
         .route("/portal/tickets/{id}/reply", post(reply))
@@ -184,10 +184,52 @@ fn looks_like_token(t: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
+/// The page a sign-in link opens: one button that signs in. Opening the
+/// link spends nothing, so the link scanners of mail services (which fetch
+/// every link of a message before the person does) cannot use it up; the
+/// button posts the link back with the pre-sign-in CSRF token, so another
+/// site cannot sign a browser into someone else's portal account either.
+async fn confirm(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(token): Path<String>,
+) -> Result<Response, UiError> {
+    if !looks_like_token(&token) {
+        return link_refused(StatusCode::NOT_FOUND);
+    }
+    if !state.store.portal_link_is_open(&token, state.now()).await? {
+        return link_refused(StatusCode::GONE);
+    }
+    let (csrf, set) = login_csrf(&headers, &state);
+    let mut resp = render(
+        StatusCode::OK,
+        "portal_confirm.html",
+        context! { title => "Sign in to the support portal", csrf, token },
+    )?;
+    if let Some(c) = set.and_then(|c| c.parse().ok()) {
+        resp.headers_mut().append(header::SET_COOKIE, c);
+    }
+    // The token is in this page's address: keep it out of any Referer.
+    resp.headers_mut().insert(
+        header::REFERRER_POLICY,
+        header::HeaderValue::from_static("no-referrer"),
+    );
+    Ok(resp)
+}
+
+fn link_refused(status: StatusCode) -> Result<Response, UiError> {
+    render(
+        status,
+        "portal_link.html",
+        context! { title => "This sign-in link does not work", gone => status == StatusCode::GONE },
+    )
+}
+
 async fn redeem(
     State(state): State<AppState>,
     headers: HeaderMap,
     Path(token): Path<String>,
+    PublicForm(_): PublicForm,
 ) -> Result<Response, UiError> {
     let status = if looks_like_token(&token) {
         match state.store.redeem_portal_link(&token, state.now()).await? {
@@ -213,11 +255,7 @@ async fn redeem(
     } else {
         StatusCode::NOT_FOUND
     };
-    render(
-        status,
-        "portal_link.html",
-        context! { title => "This sign-in link does not work", gone => status == StatusCode::GONE },
-    )
+    link_refused(status)
 }
 
 // ----- tickets -----------------------------------------------------------
