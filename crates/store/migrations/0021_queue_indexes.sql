@@ -43,9 +43,10 @@ CREATE INDEX tickets_open_organization ON tickets (organization_id, updated_at, 
 -- "Recently solved" in another order than its default sorts the week's
 -- solved tickets: migration 19's index of solves, widened by what that
 -- view filters and sorts on, serves it alone (the dashboards read the
--- same index by its leading columns, as before).
+-- same index by its leading columns, as before; `id` is SQLite's rowid
+-- anyway, and lets PostgreSQL sort from the index only).
 DROP INDEX tickets_solved;
-CREATE INDEX tickets_solved ON tickets (solved_at, deleted, organization_id, created_at, status, priority, updated_at);
+CREATE INDEX tickets_solved ON tickets (solved_at, deleted, organization_id, created_at, status, priority, updated_at, id);
 
 -- The account page's timeline lists the account's latest solves: read
 -- backwards along this range instead of sorting every ticket the account
