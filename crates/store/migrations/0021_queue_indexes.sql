@@ -50,5 +50,7 @@ CREATE INDEX tickets_solved ON tickets (solved_at, deleted, organization_id, cre
 
 -- The account page's timeline lists the account's latest solves: read
 -- backwards along this range instead of sorting every ticket the account
--- ever had (46,511 for the busiest account of the benchmark).
-CREATE INDEX tickets_org_solved ON tickets (organization_id, deleted, solved_at);
+-- ever had (46,511 for the busiest account of the benchmark). Only solved
+-- tickets are in it, so creating a ticket does not write it.
+CREATE INDEX tickets_org_solved ON tickets (organization_id, deleted, solved_at)
+    WHERE solved_at IS NOT NULL;
