@@ -125,8 +125,11 @@ async fn sla_loop(store: Store, now: Now, mut shutdown: watch::Receiver<bool>) {
 }
 
 /// Calendar work that is due at most once a day: the nightly health
-/// recompute, the Friday drafts of the weekly status reports, and survey
-/// campaigns (quarterly NPS, weekly pulse) whose `send_at` has come. Checked every [`SCHEDULE_TICK`].
+/// recompute, the Friday drafts of the weekly status reports, survey
+/// campaigns (quarterly NPS, weekly pulse) whose `send_at` has come, and
+/// the dashboards' daily roll-ups (so the day's first dashboard request
+/// does not compute them); and, every tick, the SLA dashboard's months
+/// before they go stale. Checked every [`SCHEDULE_TICK`].
 ///
 /// Survey links need an absolute base URL, which only configuration knows:
 /// `STEWARD_PUBLIC_URL` (the variable `steward serve --public-url` reads).
@@ -161,6 +164,21 @@ async fn schedule_loop(store: Store, now: Now, mut shutdown: watch::Receiver<boo
             Ok(n) if n > 0 => tracing::info!(reports.drafted = n, "drafted weekly status reports"),
             Ok(_) => {}
             Err(e) => tracing::error!(error = %e, "weekly report drafts failed"),
+        }
+        let started = std::time::Instant::now();
+        match store.warm_dashboards(now()).await {
+            Ok(true) => tracing::info!(
+                elapsed_ms = started.elapsed().as_millis() as u64,
+                "warmed the dashboards' daily roll-ups"
+            ),
+            Ok(false) => {}
+            Err(e) => tracing::error!(error = %e, "warming the dashboards failed"),
+        }
+        // Two ticks early, so a request does not find the month stale
+        // between two ticks.
+        let early = 2 * SCHEDULE_TICK.as_secs() as i64;
+        if let Err(e) = store.refresh_sla_months_ahead(now(), early).await {
+            tracing::error!(error = %e, "refreshing the SLA dashboard's months failed");
         }
         if pause(&mut shutdown, SCHEDULE_TICK).await {
             return;

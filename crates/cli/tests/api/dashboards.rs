@@ -545,3 +545,68 @@ async fn dashboards_compute_filter_export_and_draw() {
     assert_eq!(kpi(&d, "Tickets created"), 1);
     let _ = s.acme;
 }
+
+/// The worker's daily warm-up rolls the closed days up before anyone
+/// opens a dashboard, once per UTC day: the roll-up it wrote is what the
+/// dashboard then reads (a ticket added afterwards to that settled day, as
+/// an import would, is not counted), and a second call the same day does
+/// nothing.
+#[tokio::test]
+async fn the_daily_warm_up_rolls_up_closed_days_once_a_day() {
+    const DAY: i64 = 86_400;
+    let now = at("2026-11-24T12:00:00Z");
+    let app = spawn_app_with_clock(Clock::fixed(now)).await;
+    let org = app.org("Warm Co", false).await;
+    let ticket = |subject: &str| {
+        json!({"ticket": {"subject": subject, "organization_id": org,
+            "requester": {"name": "Wes Warm", "email": "wes@warm.example"}, "comment": {"body": "Hi"}}})
+    };
+    app.clock.set(now - 3 * DAY);
+    app.post_json("/api/v2/tickets.json", ticket("Before the warm-up"))
+        .await;
+    app.clock.set(now);
+
+    assert!(app.store.warm_dashboards(now).await.unwrap());
+    assert!(
+        !app.store.warm_dashboards(now + 3600).await.unwrap(),
+        "once a day"
+    );
+
+    app.clock.set(now - 3 * DAY);
+    app.post_json("/api/v2/tickets.json", ticket("After the warm-up"))
+        .await;
+    app.clock.set(now);
+    let d = dashboard(&app, "csm_kpis?period=30").await;
+    assert_eq!(kpi(&d, "Tickets created"), 1, "the warm-up's roll-up: {d}");
+
+    assert!(
+        app.store.warm_dashboards(now + DAY).await.unwrap(),
+        "the next day warms again"
+    );
+    // The SLA months the worker keeps fresh: all six after the warm-up of
+    // the next day are fresh; the running month is recomputed two minutes
+    // before its 15 minutes run out, which a request would not yet do.
+    let later = now + DAY + 60;
+    assert_eq!(
+        app.store
+            .refresh_sla_months_ahead(later, 120)
+            .await
+            .unwrap(),
+        0
+    );
+    let near_ttl = now + DAY + steward_store::dashboards::SLA_CURRENT_TTL - 100;
+    let running = steward_domain::time::Month::of_instant(near_ttl);
+    assert!(
+        !app.store
+            .refresh_sla_month(running, near_ttl)
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        app.store
+            .refresh_sla_months_ahead(near_ttl, 120)
+            .await
+            .unwrap(),
+        1
+    );
+}
