@@ -366,6 +366,98 @@ async fn groups_calendars_and_channels_are_managed_from_the_pages() {
         .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 
+    // Weekly hours: a split Monday and a closed Friday are kept; a span
+    // that is not a time is refused next to the form and changes nothing.
+    let (_, html, _) = web.get("/admin/calendars").await;
+    assert!(
+        html.contains("id=\"hours-business-mon\" name=\"mon\" value=\"09:00-18:00\""),
+        "{html}"
+    );
+    let week = |mon: &'static str| {
+        vec![
+            ("mon", mon),
+            ("tue", "09:00-17:00"),
+            ("wed", "09:00-17:00"),
+            ("thu", "09:00-17:00"),
+            ("fri", ""),
+        ]
+    };
+    let mut form = vec![("csrf", csrf.as_str())];
+    form.extend(week("08:00-12:00, 13:00-17:00"));
+    let (status, _, _) = web.post("/admin/calendars/business/hours", &form).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let cal = app.get_json("/api/v2/calendars/business.json").await;
+    assert_eq!(
+        cal["calendar"]["hours"]["mon"],
+        json!(["08:00-12:00", "13:00-17:00"]),
+        "{cal}"
+    );
+    assert!(
+        cal["calendar"]["hours"]["fri"]
+            .as_array()
+            .is_none_or(|a| a.is_empty()),
+        "{cal}"
+    );
+    let mut form = vec![("csrf", csrf.as_str())];
+    form.extend(week("9 to 5"));
+    let (status, html, _) = web.post("/admin/calendars/business/hours", &form).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{html}");
+    assert!(html.contains("class=\"error\""), "{html}");
+    let cal = app.get_json("/api/v2/calendars/business.json").await;
+    assert_eq!(
+        cal["calendar"]["hours"]["mon"],
+        json!(["08:00-12:00", "13:00-17:00"])
+    );
+
+    // A new calendar, then removed; a name in use or a bad zone is refused.
+    let new_cal = |name: &'static str, zone: &'static str| {
+        vec![
+            ("name", name),
+            ("zone", zone),
+            ("mon", "07:00-19:00"),
+            ("sat", "10:00-14:00"),
+        ]
+    };
+    for (name, zone, needle) in [
+        ("business", "UTC", "is already a calendar"),
+        ("apac", "Mars/Olympus", "unknown time zone"),
+        ("APAC desk", "Asia/Singapore", "lower-case"),
+    ] {
+        let mut form = vec![("csrf", csrf.as_str())];
+        form.extend(new_cal(name, zone));
+        let (status, html, _) = web.post("/admin/calendars", &form).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{name}: {html}");
+        assert!(html.contains(needle), "{name}: {html}");
+    }
+    let mut form = vec![("csrf", csrf.as_str())];
+    form.extend(new_cal("apac", "Asia/Singapore"));
+    let (status, _, _) = web.post("/admin/calendars", &form).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let cal = app.get_json("/api/v2/calendars/apac.json").await;
+    assert_eq!(cal["calendar"]["zone"], "Asia/Singapore");
+    assert_eq!(cal["calendar"]["hours"]["sat"], json!(["10:00-14:00"]));
+    let (status, _, _) = web
+        .post("/admin/calendars/apac/delete", &[("csrf", &csrf)])
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let resp = app
+        .admin(reqwest::Method::GET, "/api/v2/calendars/apac.json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::NOT_FOUND);
+    // Removing the changed built-in restores its shipped hours.
+    let (status, _, _) = web
+        .post("/admin/calendars/business/delete", &[("csrf", &csrf)])
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let cal = app.get_json("/api/v2/calendars/business.json").await;
+    assert_eq!(
+        cal["calendar"]["hours"]["mon"],
+        json!(["09:00-18:00"]),
+        "{cal}"
+    );
+
     // Channels: a bad URL is refused with the message; a good one is kept.
     let (_, html, _) = web.get("/admin/channels").await;
     let i = (0..3)

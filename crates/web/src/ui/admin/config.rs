@@ -14,6 +14,7 @@ use minijinja::{Value, context};
 use serde_json::{Map, Value as Json, json};
 use steward_domain::{
     Priority, Role,
+    calendar::WeeklyHours,
     health::FactorDef,
     sla::{Metric, Policies, Scope, Span, Unit},
 };
@@ -30,8 +31,10 @@ use crate::{
 
 pub(super) fn routes() -> Router<AppState> {
     Router::new()
-        .route("/admin/calendars", get(calendars))
+        .route("/admin/calendars", get(calendars).post(create_calendar))
         .route("/admin/calendars/{name}/zone", post(set_zone))
+        .route("/admin/calendars/{name}/hours", post(set_hours))
+        .route("/admin/calendars/{name}/delete", post(delete_calendar))
         .route("/admin/calendars/{name}/holidays", post(add_holiday))
         .route(
             "/admin/calendars/{name}/holidays/remove",
@@ -91,11 +94,18 @@ async fn calendars_page(
                                 .collect()
                         })
                         .unwrap_or_default();
-                    context! { label => *label, spans }
+                    context! { key => *k, label => *label, spans }
                 })
                 .collect();
             let holidays: Vec<String> = def.holidays.iter().map(|d| d.to_string()).collect();
             context! { name, zone => def.zone.clone(), days, holidays }
+        })
+        .collect();
+    let new_days: Vec<Value> = DAYS
+        .iter()
+        .map(|(k, label)| {
+            let open = !matches!(*k, "sat" | "sun");
+            context! { key => *k, label => *label, spans => if open { vec!["09:00-17:00"] } else { vec![] } }
         })
         .collect();
     admin_page(
@@ -104,7 +114,7 @@ async fn calendars_page(
         "Calendars and holidays",
         "calendars",
         status,
-        context! { calendars => items, errors, notice },
+        context! { calendars => items, new_days, errors, notice },
     )
 }
 
@@ -186,6 +196,119 @@ async fn set_zone(
         format!("{name} now keeps {zone} time."),
     )
     .await
+}
+
+/// The weekly hours of the form: a field per day (`mon` … `sun`), each a
+/// comma-separated list of `HH:MM-HH:MM` spans, empty for a closed day.
+/// The spans themselves are checked by the calendar (`Calendar::from_def`).
+fn form_hours(p: &Posted) -> WeeklyHours {
+    let day = |k: &str| -> Vec<String> {
+        p.fields
+            .get(k)
+            .map(|v| {
+                v.split([',', ';'])
+                    .map(|s| s.split_whitespace().collect::<String>())
+                    .filter(|s| !s.is_empty())
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    WeeklyHours {
+        mon: day("mon"),
+        tue: day("tue"),
+        wed: day("wed"),
+        thu: day("thu"),
+        fri: day("fri"),
+        sat: day("sat"),
+        sun: day("sun"),
+    }
+}
+
+async fn set_hours(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+    p: Posted,
+) -> Result<Response, UiError> {
+    require_admin(&p)?;
+    existing(&state, &name).await?;
+    let patch = CalendarPatch {
+        hours: Some(form_hours(&p)),
+        ..Default::default()
+    };
+    patch_calendar(
+        &state,
+        &p,
+        &name,
+        patch,
+        "hours",
+        format!("{name} has new weekly hours."),
+    )
+    .await
+}
+
+/// A new calendar: a name, a time zone and its weekly hours (the form
+/// offers Monday to Friday 09:00-17:00).
+async fn create_calendar(State(state): State<AppState>, p: Posted) -> Result<Response, UiError> {
+    require_admin(&p)?;
+    let name = p.fields.get("name").unwrap_or_default().to_lowercase();
+    if state.store.calendars().await?.calendar(&name).is_some() {
+        return calendar_error(&state, &p, "new", "name", "is already a calendar").await;
+    }
+    let Some(zone) = p.fields.get("zone").map(str::to_string) else {
+        return calendar_error(&state, &p, "new", "zone", "is required").await;
+    };
+    let patch = CalendarPatch {
+        zone: Some(zone),
+        hours: Some(form_hours(&p)),
+        holidays: None,
+    };
+    match state.store.put_calendar(&name, patch, state.now()).await {
+        Ok(()) => Ok(done(
+            "/admin/calendars",
+            &format!("The calendar {name} was created."),
+        )),
+        Err(e) => {
+            let (field, message) = field_error(e, "calendar")?
+                .into_iter()
+                .next()
+                .unwrap_or_default();
+            calendar_error(&state, &p, "new", &field, &message).await
+        }
+    }
+}
+
+/// Removes a calendar no SLA policy uses (the store refuses otherwise);
+/// removing a built-in's changes restores the built-in.
+async fn delete_calendar(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+    p: Posted,
+) -> Result<Response, UiError> {
+    require_admin(&p)?;
+    existing(&state, &name).await?;
+    match state.store.delete_calendar(&name, state.now()).await {
+        Ok(()) => Ok(done(
+            "/admin/calendars",
+            &format!("The calendar {name} was removed."),
+        )),
+        Err(steward_store::StoreError::NotFound(_)) => {
+            calendar_error(
+                &state,
+                &p,
+                &name,
+                "delete",
+                "is built in and has no changes to remove",
+            )
+            .await
+        }
+        Err(e) => {
+            let message = field_error(e, "delete")?
+                .into_values()
+                .next()
+                .unwrap_or_default();
+            calendar_error(&state, &p, &name, "delete", &message).await
+        }
+    }
 }
 
 fn parse_date(p: &Posted) -> Result<jiff::civil::Date, &'static str> {
