@@ -287,19 +287,14 @@ async fn delete_calendar(
     require_admin(&p)?;
     existing(&state, &name).await?;
     match state.store.delete_calendar(&name, state.now()).await {
-        Ok(()) => Ok(done(
-            "/admin/calendars",
-            &format!("The calendar {name} was removed."),
-        )),
-        Err(steward_store::StoreError::NotFound(_)) => {
-            calendar_error(
-                &state,
-                &p,
-                &name,
-                "delete",
-                "is built in and has no changes to remove",
-            )
-            .await
+        Ok(()) => {
+            let builtin = state.store.calendars().await?.calendar(&name).is_some();
+            let notice = if builtin {
+                format!("{name} is built in: it is back to its shipped hours and zone.")
+            } else {
+                format!("The calendar {name} was removed.")
+            };
+            Ok(done("/admin/calendars", &notice))
         }
         Err(e) => {
             let message = field_error(e, "delete")?
