@@ -54,6 +54,34 @@ impl Scope {
 }
 
 impl Actor {
+    /// Steward itself, acting as an administrator for background work
+    /// (the worker's dashboard warm-up); it is no stored user (id 0).
+    pub fn system(now: i64) -> Actor {
+        Actor {
+            user: User {
+                id: 0,
+                name: "Steward".into(),
+                email: None,
+                role: Role::Admin,
+                organization_id: None,
+                phone: None,
+                external_id: None,
+                details: None,
+                notes: None,
+                tags: Vec::new(),
+                time_zone: "UTC".into(),
+                locale: "en-US".into(),
+                active: true,
+                suspended: false,
+                verified: true,
+                last_login_at: None,
+                created_at: now,
+                updated_at: now,
+            },
+            org_shares_tickets: false,
+        }
+    }
+
     pub fn id(&self) -> i64 {
         self.user.id
     }

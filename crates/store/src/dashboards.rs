@@ -1305,29 +1305,7 @@ impl Store {
         if self.setting(WARMED_SETTING).await? == Some(serde_json::json!(today)) {
             return Ok(false);
         }
-        let system = Actor {
-            user: crate::users::User {
-                id: 0,
-                name: "Steward".into(),
-                email: None,
-                role: Role::Admin,
-                organization_id: None,
-                phone: None,
-                external_id: None,
-                details: None,
-                notes: None,
-                tags: Vec::new(),
-                time_zone: "UTC".into(),
-                locale: "en-US".into(),
-                active: true,
-                suspended: false,
-                verified: true,
-                last_login_at: None,
-                created_at: now,
-                updated_at: now,
-            },
-            org_shares_tickets: false,
-        };
+        let system = Actor::system(now);
         for name in DashboardName::ALL {
             self.dashboard(
                 &system,

@@ -82,10 +82,22 @@ fn login_page(
     status: StatusCode,
     ctx: Value,
 ) -> Result<Response, UiError> {
+    before_sign_in(state, headers, status, "portal_login.html", ctx)
+}
+
+/// A page shown before sign-in whose form carries the pre-sign-in CSRF
+/// token (`csrf`), setting its cookie when the browser has none yet.
+fn before_sign_in(
+    state: &AppState,
+    headers: &HeaderMap,
+    status: StatusCode,
+    template: &str,
+    ctx: Value,
+) -> Result<Response, UiError> {
     let (csrf, set) = login_csrf(headers, state);
     let mut resp = render(
         status,
-        "portal_login.html",
+        template,
         context! { title => "Sign in to the support portal", csrf, ..ctx },
     )?;
     if let Some(c) = set.and_then(|c| c.parse().ok()) {
@@ -200,15 +212,13 @@ async fn confirm(
     if !state.store.portal_link_is_open(&token, state.now()).await? {
         return link_refused(StatusCode::GONE);
     }
-    let (csrf, set) = login_csrf(&headers, &state);
-    let mut resp = render(
+    let mut resp = before_sign_in(
+        &state,
+        &headers,
         StatusCode::OK,
         "portal_confirm.html",
-        context! { title => "Sign in to the support portal", csrf, token },
+        context! { token },
     )?;
-    if let Some(c) = set.and_then(|c| c.parse().ok()) {
-        resp.headers_mut().append(header::SET_COOKIE, c);
-    }
     // The token is in this page's address: keep it out of any Referer.
     resp.headers_mut().insert(
         header::REFERRER_POLICY,
